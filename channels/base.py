@@ -1,0 +1,93 @@
+"""What every channel adapter speaks: neutral inbound messages in, neutral replies out.
+
+An input side turns one platform request into ``InboundMessage`` objects; an output side sends
+stored outbound ``Message`` rows (whose ``payload`` is a ``Reply``) with the platform's verbs.
+The answer engine never imports a platform SDK; a new channel is one new adapter module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from chatbot.models import Conversation, InboundEvent, Message
+
+
+class Kind:
+    TEXT = "text"
+    POSTBACK = "postback"
+    FOLLOW = "follow"
+    UNFOLLOW = "unfollow"
+    JOIN = "join"
+    LEAVE = "leave"
+    UNSEND = "unsend"
+    MEDIA = "media"  # sticker, image, video, audio, file, location: the bot explains what it can do
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class InboundMessage:
+    kind: str
+    user_id: str
+    text: str = ""
+    message_id: str = ""
+    media_type: str = ""
+    postback: dict[str, Any] = field(default_factory=dict)
+    language_hint: str = ""
+    explicit_language: bool = False  # the resident picked it (widget selector): wins over detection
+    reply_token: str = ""
+    group_id: str = ""
+
+
+@dataclass
+class Choice:
+    label: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class Link:
+    title: str
+    url: str
+
+
+@dataclass
+class Reply:
+    """One message to a resident: text plus optional choices, links and a feedback prompt."""
+
+    text: str
+    kind: str = "text"
+    title: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    contact: str = ""
+    feedback_ref: int | None = None  # AnswerLog id the useful / not useful buttons refer to
+    offer_person: bool = False
+    notice: str = ""  # e.g. "machine-translated"
+
+    def to_payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Reply:
+        data = dict(data)
+        data["choices"] = [Choice(**c) for c in data.get("choices", [])]
+        data["links"] = [Link(**link) for link in data.get("links", [])]
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class DeliveryContext:
+    reply_token: str = ""
+    slow: bool = False
+
+
+class ChannelAdapter(Protocol):
+    name: str
+
+    def parse(self, event: InboundEvent) -> list[InboundMessage]: ...
+
+    def deliver(self, conversation: Conversation, messages: list[Message], context: DeliveryContext) -> None:
+        """Send the given pending outbound messages, marking each sent or failed."""

@@ -1,0 +1,58 @@
+"""The web chat channel: the widget posts JSON, replies are stored and pushed live over SSE."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.utils import timezone
+
+from channels.base import DeliveryContext, InboundMessage, Kind
+from chatbot.models import Conversation, InboundEvent, Message
+from handoff import live
+
+
+def resident_key(token: str) -> str:
+    """The resident id stored for a browser session: a hash, so the token itself is never stored."""
+    return hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+def live_channel(resident_id: int) -> str:
+    return live.channel_name("web", resident_id)
+
+
+class WebAdapter:
+    name = "web"
+
+    def parse(self, event: InboundEvent) -> list[InboundMessage]:
+        data = event.payload
+        user = data.get("user", "")
+        chosen = bool(data.get("language"))
+        if data.get("postback"):
+            return [
+                InboundMessage(
+                    Kind.POSTBACK,
+                    user,
+                    postback=dict(data["postback"]),
+                    language_hint=data.get("language", ""),
+                    explicit_language=chosen,
+                )
+            ]
+        if data.get("type") == "open":
+            return [InboundMessage(Kind.FOLLOW, user, language_hint=data.get("language", ""))]
+        return [
+            InboundMessage(
+                Kind.TEXT,
+                user,
+                text=str(data.get("text", "")),
+                language_hint=data.get("language", ""),
+                explicit_language=chosen,
+                message_id=event.channel_event_id,
+            )
+        ]
+
+    def deliver(self, conversation: Conversation, messages: list[Message], context: DeliveryContext) -> None:
+        ids = [m.pk for m in messages]
+        Message.objects.filter(pk__in=ids).update(delivery=Message.Delivery.SENT)
+        live.publish_to(
+            live_channel(conversation.resident_id), {"type": "messages", "ids": ids, "at": timezone.now().isoformat()}
+        )

@@ -1,0 +1,91 @@
+"""The answer engine: one entry point from a resident's question to a decision with its evidence.
+
+    decision = engine.answer(AnswerRequest(municipality, text, language))
+
+The engine calls retrieval (``faq``) and the hand-off triggers (``handoff``); it never talks to a
+channel. Turning a decision into replies is ``chatbot.compose``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from faq import retrieval
+from faq.retrieval import Candidate
+from handoff import triggers
+
+from . import decision as decision_rules
+
+
+class AnswerStatus(models.TextChoices):
+    """Every outcome has one fixed meaning and, in ``compose``, one fixed message."""
+
+    ANSWERED = "answer", _("answered")
+    ASK_BACK = "ask_back", _("asked back")
+    HANDOFF = "handoff", _("handed off")
+    GUARDRAIL = "guardrail", _("refused by a guardrail")
+    ERROR = "error", _("error")
+
+
+class Reason(models.TextChoices):
+    CONFIDENT = "confident", _("confident match")
+    CLOSE_CANDIDATES = "close_candidates", _("top candidates close")
+    LOW_CONFIDENCE = "low_confidence", _("low confidence")
+    ASKED_FOR_PERSON = "asked_for_person", _("resident asked for a person")
+    SENSITIVE = "sensitive", _("sensitive topic")
+    REPEATED_FAILURE = "repeated_failure", _("repeated failure")
+    EMPTY = "empty", _("empty question")
+
+
+@dataclass
+class AnswerRequest:
+    municipality: object
+    text: str
+    language: str = "ja"
+    conversation: object | None = None
+    asked_back_before: bool = False
+
+
+@dataclass
+class Decision:
+    status: str
+    reason: str
+    candidates: list[Candidate] = field(default_factory=list)
+    chosen: Candidate | None = None
+    confidence: float = 0.0
+    latency_ms: float = 0.0
+
+    @property
+    def choices(self) -> list[Candidate]:
+        return self.candidates[: decision_rules.ASK_BACK_CHOICES]
+
+
+def answer(request: AnswerRequest) -> Decision:
+    started = time.perf_counter()
+    result = _decide(request)
+    result.latency_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+def _decide(request: AnswerRequest) -> Decision:
+    text = request.text.strip()
+    if not text:
+        return Decision(AnswerStatus.ASK_BACK, Reason.EMPTY)
+    if triggers.is_sensitive(text):
+        return Decision(AnswerStatus.HANDOFF, Reason.SENSITIVE)
+    if triggers.asks_for_person(text):
+        return Decision(AnswerStatus.HANDOFF, Reason.ASKED_FOR_PERSON)
+
+    candidates = retrieval.search(request.municipality, text, language=request.language, k=10)
+    thresholds = decision_rules.Thresholds.for_municipality(request.municipality)
+    verdict = decision_rules.decide([c.score for c in candidates], thresholds)
+    top = candidates[0].score if candidates else 0.0
+    if verdict == "answer":
+        return Decision(AnswerStatus.ANSWERED, Reason.CONFIDENT, candidates, candidates[0], top)
+    if verdict == "ask_back" and not request.asked_back_before:
+        return Decision(AnswerStatus.ASK_BACK, Reason.CLOSE_CANDIDATES, candidates, None, top)
+    return Decision(AnswerStatus.HANDOFF, Reason.LOW_CONFIDENCE, candidates, None, top)

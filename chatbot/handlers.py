@@ -1,0 +1,209 @@
+"""One handler per kind of inbound message. Each stores what came in and returns the conversation."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from channels.base import Choice, InboundMessage, Kind, Reply
+from faq.models import FAQ
+from faq.retrieval import Candidate
+from handoff import services as handoff
+from handoff.models import Ticket
+
+from . import compose, engine, language, pipeline, states
+from .models import AnswerLog, Conversation, InboundEvent, Message
+
+log = logging.getLogger(__name__)
+
+
+def dispatch(event: InboundEvent, item: InboundMessage) -> Conversation | None:
+    handler = HANDLERS.get(item.kind, on_unknown)
+    return handler(event, item)
+
+
+def on_text(event: InboundEvent, item: InboundMessage) -> Conversation:
+    resident, conversation = pipeline.resident_for(event, item)
+    lang, source = language.resolve(resident.language, resident.language_source, item.text)
+    if (lang, source) != (resident.language, resident.language_source):
+        resident.language, resident.language_source = lang, source
+        resident.save(update_fields=["language", "language_source"])
+    inbound = pipeline.store_inbound(event, conversation, item, item.text, lang)
+    if Message.objects.filter(event=event, direction=Message.Direction.OUTBOUND).exists():
+        return conversation  # replies already composed on an earlier attempt: only delivery is left
+    if not states.bot_may_answer(conversation.state):
+        handoff.add_resident_message(conversation, inbound)
+        return conversation
+    limit = pipeline.text_limit()
+    if len(item.text) > limit:
+        replies = [compose.text_too_long(lang, limit)]
+    else:
+        asked_back = _last_bot_kind(conversation, inbound) == "ask_back"
+        replies = pipeline.answer_text(conversation, event, inbound, item.text, lang, asked_back_before=asked_back)
+    pipeline.store_replies(event, conversation, replies, lang, reply_to=inbound)
+    return conversation
+
+
+def _last_bot_kind(conversation: Conversation, before: Message) -> str:
+    last = (
+        Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND, id__lt=before.id)
+        .order_by("-id")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return last or ""
+
+
+def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
+    resident, conversation = pipeline.resident_for(event, item)
+    data = item.postback or {}
+    action = data.get("action", "")
+    lang = resident.language or "ja"
+    label = str(data.get("label", ""))[:200]
+    inbound = pipeline.store_inbound(event, conversation, item, label or action, lang)
+    if Message.objects.filter(event=event, direction=Message.Direction.OUTBOUND).exists():
+        return conversation
+    replies: list[Reply] = []
+    if action == "lang":
+        code = language.normalise_code(data.get("value")) or "ja"
+        resident.language, resident.language_source = code, "choice"
+        resident.save(update_fields=["language", "language_source"])
+        with translation.override(code):
+            replies = [Reply(kind="notice", text=_("Language set. Please type your question."))]
+    elif action == "feedback":
+        replies = [_feedback(conversation, data, lang)]
+    elif not states.bot_may_answer(conversation.state):
+        handoff.add_resident_message(conversation, inbound)
+    elif action == "person":
+        decision = engine.Decision(engine.AnswerStatus.HANDOFF, engine.Reason.ASKED_FOR_PERSON)
+        replies = pipeline.replies_for(conversation, decision, inbound, label or action, lang)
+    elif action == "pick":
+        replies = _picked(conversation, data, inbound, lang)
+    elif action == "none":
+        decision = engine.Decision(engine.AnswerStatus.HANDOFF, engine.Reason.LOW_CONFIDENCE)
+        replies = pipeline.replies_for(conversation, decision, inbound, label or action, lang)
+    else:
+        log.info("unknown postback action %r ignored", action)
+    pipeline.store_replies(event, conversation, replies, lang, reply_to=inbound)
+    return conversation
+
+
+def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str) -> list[Reply]:
+    faq = FAQ.objects.answerable(conversation.municipality).filter(pk=data.get("id")).first()
+    if faq is None:
+        with translation.override(lang):
+            return [Reply(kind="notice", text=_("Sorry, that answer is no longer available. Please ask again."))]
+    candidate = Candidate(
+        "faq", faq.pk, faq.external_id, faq.question, faq.answer, faq.source_url, 1.0, faq.department, faq.contact
+    )
+    decision = engine.Decision(engine.AnswerStatus.ANSWERED, "picked", [candidate], candidate, 1.0)
+    return pipeline.replies_for(conversation, decision, inbound, faq.question, lang)
+
+
+def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:
+    helpful = data.get("value") == "yes"
+    value = AnswerLog.Feedback.HELPFUL if helpful else AnswerLog.Feedback.UNHELPFUL
+    AnswerLog.objects.filter(pk=data.get("log"), conversation=conversation).update(feedback=value)
+    if helpful:
+        Conversation.objects.filter(pk=conversation.pk).update(unhelpful_streak=0)
+        return compose.feedback_thanks(lang, True)
+    streak = conversation.unhelpful_streak + 1
+    Conversation.objects.filter(pk=conversation.pk).update(unhelpful_streak=streak)
+    if streak >= 2 and states.bot_may_answer(conversation.state):
+        handoff.open_ticket(conversation, Ticket.Reason.REPEATED_FAILURE)
+        return handoff.handoff_notice(conversation, Ticket.Reason.REPEATED_FAILURE, lang)
+    return compose.feedback_thanks(lang, False)
+
+
+def greeting(municipality, lang: str) -> Reply:
+    with translation.override(lang or "ja"):
+        name = municipality.name_ja if lang in ("ja", "ja-easy", "") else (municipality.name_en or municipality.name_ja)
+        text = _("Welcome to the %(city)s help desk. Ask me about the city's services, day or night.") % {"city": name}
+        text += "\n" + compose.disclaimer(municipality, lang)
+        choices = [Choice(label, {"action": "lang", "value": code}) for code, label in LANGUAGE_CHOICES]
+        return Reply(kind="greeting", text=text, choices=choices)
+
+
+LANGUAGE_CHOICES = [
+    ("ja", "日本語"),
+    ("ja-easy", "やさしいにほんご"),
+    ("en", "English"),
+    ("zh-hans", "简体中文"),
+    ("zh-hant", "繁體中文"),
+    ("ko", "한국어"),
+    ("vi", "Tiếng Việt"),
+    ("pt", "Português"),
+    ("es", "Español"),
+    ("tl", "Filipino"),
+    ("ne", "नेपाली"),
+    ("id", "Indonesia"),
+    ("th", "ไทย"),
+    ("my", "မြန်မာ"),
+    ("fr", "Français"),
+]
+
+
+def on_follow(event: InboundEvent, item: InboundMessage) -> Conversation:
+    resident, conversation = pipeline.resident_for(event, item)
+    if resident.unfollowed_at:
+        resident.unfollowed_at = None
+        resident.save(update_fields=["unfollowed_at"])
+    lang = resident.language or "ja"
+    inbound = pipeline.store_inbound(event, conversation, item, "", lang)
+    pipeline.store_replies(event, conversation, [greeting(conversation.municipality, lang)], lang, reply_to=inbound)
+    return conversation
+
+
+def on_unfollow(event: InboundEvent, item: InboundMessage) -> None:
+    resident, _conversation = pipeline.resident_for(event, item)
+    resident.unfollowed_at = timezone.now()
+    resident.save(update_fields=["unfollowed_at"])
+    return None
+
+
+def on_media(event: InboundEvent, item: InboundMessage) -> Conversation:
+    resident, conversation = pipeline.resident_for(event, item)
+    lang = resident.language or "ja"
+    inbound = pipeline.store_inbound(event, conversation, item, "", lang)
+    if not states.bot_may_answer(conversation.state):
+        handoff.add_resident_message(conversation, inbound)
+        return conversation
+    pipeline.store_replies(event, conversation, [compose.unsupported_media(lang)], lang, reply_to=inbound)
+    return conversation
+
+
+def on_unsend(event: InboundEvent, item: InboundMessage) -> None:
+    """Erase the unsent message's text everywhere and drop any answer not yet sent for it."""
+    messages = Message.objects.filter(
+        conversation__resident__channel=event.channel,
+        conversation__resident__channel_user_id=item.user_id,
+        conversation__municipality=event.municipality,
+        channel_message_id=item.message_id,
+        direction=Message.Direction.INBOUND,
+    )
+    now = timezone.now()
+    for message in messages:
+        Message.objects.filter(pk=message.pk).update(text="", translation="", unsent_at=now)
+        AnswerLog.objects.filter(message=message).update(query="")
+        Message.objects.filter(reply_to=message, delivery=Message.Delivery.PENDING).update(
+            delivery=Message.Delivery.DROPPED, text="", payload={}
+        )
+    return None
+
+
+def on_unknown(event: InboundEvent, item: InboundMessage) -> None:
+    log.info("ignored %s event %s of kind %s", event.channel, event.channel_event_id, item.kind)
+    return None
+
+
+HANDLERS = {
+    Kind.TEXT: on_text,
+    Kind.POSTBACK: on_postback,
+    Kind.FOLLOW: on_follow,
+    Kind.UNFOLLOW: on_unfollow,
+    Kind.MEDIA: on_media,
+    Kind.UNSEND: on_unsend,
+    Kind.UNKNOWN: on_unknown,
+}

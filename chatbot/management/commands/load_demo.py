@@ -1,0 +1,85 @@
+"""Load the demo city みほん市 (Sample City): tenant, FAQ, translations, homepage, demo logins."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from chatbot.models import Membership, Municipality
+from faq import importing
+
+DEMO_DIR = Path(settings.BASE_DIR) / "faq" / "demo"
+SLUG = "mihon"
+DEMO_USERS = [
+    # username, password, role, superuser
+    ("admin", "madoguchi-admin", None, True),
+    ("editor", "madoguchi-editor", Membership.Role.EDITOR, False),
+    ("staff", "madoguchi-staff", Membership.Role.STAFF, False),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo municipality with its FAQ, translations, homepage index and demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where this server runs; the demo homepage is served under it.",
+        )
+        parser.add_argument("--no-users", action="store_true", help="Do not create the demo logins.")
+
+    def handle(self, *args, **opts):
+        base = opts["base_url"].rstrip("/")
+        municipality, _ = Municipality.objects.update_or_create(
+            slug=SLUG,
+            defaults={
+                "name_ja": "みほん市",
+                "name_en": "Sample City",
+                "website_url": f"{base}/demo-site/",
+                "business_hours": "平日 8:30〜17:15",
+                "emergency_contacts": "みほん市 こころの相談 042-000-1050\nDV相談ナビ #8008",
+                "allowed_web_origins": base,
+            },
+        )
+        faq_files = sorted((DEMO_DIR / "faq").glob("*.jsonl"))
+        rows = [r for path in faq_files for r in importing.read_rows(path)]
+        result = importing.import_faqs(municipality, rows)
+        self.stdout.write(
+            f"FAQ: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged, {len(result.errors)} rejected"
+        )
+        for error in result.errors:
+            self.stderr.write(f"  {error}")
+        for path in sorted((DEMO_DIR / "translations").glob("*.jsonl")):
+            tr = importing.import_translations(municipality, importing.read_rows(path))
+            self.stdout.write(f"Translations {path.name}: {tr.created + tr.updated} loaded, {len(tr.errors)} rejected")
+        site = DEMO_DIR / "site"
+        if site.is_dir() and "import_site" in _commands():
+            call_command("import_site", SLUG, str(site), stdout=self.stdout, stderr=self.stderr)
+        if "build_index" in _commands():
+            call_command("build_index", "--municipality", SLUG, stdout=self.stdout, stderr=self.stderr)
+        if not opts["no_users"]:
+            self._users(municipality)
+
+    def _users(self, municipality):
+        User = get_user_model()
+        for username, password, role, superuser in DEMO_USERS:
+            user, created = User.objects.get_or_create(username=username)
+            if created:
+                user.set_password(password)
+            user.is_staff = True
+            user.is_superuser = superuser
+            user.save()
+            if role:
+                Membership.objects.update_or_create(user=user, municipality=municipality, defaults={"role": role})
+            note = f"password {password}" if created else "existing account, password unchanged"
+            self.stdout.write(f"Demo login: {username} ({note})")
+
+
+def _commands() -> set[str]:
+    from django.core.management import get_commands
+
+    return set(get_commands())

@@ -1,0 +1,236 @@
+"""Processing one stored inbound event: channel in -> engine -> channel out.
+
+Idempotent by construction:
+- an event is claimed with a lease (a compare-and-set UPDATE), so two workers never process it
+  at once, and a processed event is skipped;
+- replies are stored as pending outbound messages keyed by (event, sequence) before anything is
+  sent, so a retry re-sends only what was not yet sent and never composes a second answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from channels.base import DeliveryContext, InboundMessage, Kind, Reply
+from channels.registry import get_adapter
+from faq.models import FAQ
+from handoff import services as handoff
+from handoff.models import Ticket
+
+from . import compose, engine, language, states
+from .models import AnswerLog, Conversation, InboundEvent, Message, Resident
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=120)
+
+HANDOFF_REASONS = {
+    engine.Reason.SENSITIVE: Ticket.Reason.SENSITIVE,
+    engine.Reason.ASKED_FOR_PERSON: Ticket.Reason.ASKED_FOR_PERSON,
+    engine.Reason.REPEATED_FAILURE: Ticket.Reason.REPEATED_FAILURE,
+}
+
+
+class AlreadyProcessed(Exception):
+    pass
+
+
+def claim(event_id: int) -> InboundEvent | None:
+    now = timezone.now()
+    claimed = (
+        InboundEvent.objects.filter(pk=event_id, processed_at__isnull=True)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + LEASE, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    return InboundEvent.objects.select_related("municipality").get(pk=event_id)
+
+
+def process_event(event_id: int) -> str:
+    event = claim(event_id)
+    if event is None:
+        return "skipped"
+    adapter = get_adapter(event.channel)
+    try:
+        inbound = adapter.parse(event)
+        conversation = None
+        context = DeliveryContext()
+        for item in inbound:
+            context.reply_token = context.reply_token or item.reply_token
+            conversation = handle(event, item) or conversation
+        if conversation is not None:
+            pending = list(
+                Message.objects.filter(
+                    event=event, direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.PENDING
+                ).order_by("sequence")
+            )
+            if pending:
+                adapter.deliver(conversation, pending, context)
+    except Exception as exc:
+        InboundEvent.objects.filter(pk=event.pk).update(
+            last_error=f"{type(exc).__name__}: {exc}"[:2000], lease_until=None
+        )
+        raise
+    InboundEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), lease_until=None, last_error="")
+    return "processed"
+
+
+def resident_for(event: InboundEvent, item: InboundMessage) -> tuple[Resident, Conversation]:
+    resident, _created = Resident.objects.get_or_create(
+        municipality=event.municipality, channel=event.channel, channel_user_id=item.user_id
+    )
+    code = language.normalise_code(item.language_hint)
+    if code and item.explicit_language:
+        resident.language, resident.language_source = code, "choice"
+    elif code and not resident.language:
+        resident.language, resident.language_source = code, "profile"
+    resident.last_seen_at = timezone.now()
+    resident.save()
+    conversation = (
+        Conversation.objects.filter(resident=resident)
+        .exclude(state=states.ConversationState.CLOSED)
+        .order_by("-created_at")
+        .first()
+    )
+    if conversation is None:
+        conversation = Conversation.objects.create(municipality=event.municipality, resident=resident)
+    return resident, conversation
+
+
+def handle(event: InboundEvent, item: InboundMessage) -> Conversation | None:
+    """Store what the resident sent and, when the bot may speak, the pending replies."""
+    if item.kind in (Kind.UNKNOWN, Kind.JOIN, Kind.LEAVE, Kind.UNFOLLOW, Kind.UNSEND, Kind.FOLLOW) and not item.user_id:
+        return None
+    from . import handlers
+
+    return handlers.dispatch(event, item)
+
+
+def store_inbound(
+    event: InboundEvent, conversation: Conversation, item: InboundMessage, text: str, lang: str
+) -> Message:
+    message, _created = Message.objects.get_or_create(
+        event=event,
+        direction=Message.Direction.INBOUND,
+        sequence=0,
+        defaults={
+            "conversation": conversation,
+            "sender": Message.Sender.RESIDENT,
+            "text": text,
+            "language": lang,
+            "kind": item.kind if item.kind != Kind.MEDIA else item.media_type or "media",
+            "channel_message_id": item.message_id,
+        },
+    )
+    return message
+
+
+def store_replies(
+    event: InboundEvent,
+    conversation: Conversation,
+    replies: list[Reply],
+    lang: str,
+    reply_to: Message | None = None,
+    sender: str = Message.Sender.BOT,
+) -> list[Message]:
+    stored = []
+    with transaction.atomic():
+        for seq, reply in enumerate(replies, start=1):
+            message, _created = Message.objects.get_or_create(
+                event=event,
+                direction=Message.Direction.OUTBOUND,
+                sequence=seq,
+                defaults={
+                    "conversation": conversation,
+                    "sender": sender,
+                    "text": reply.text,
+                    "language": lang,
+                    "kind": reply.kind,
+                    "payload": reply.to_payload(),
+                    "reply_to": reply_to,
+                    "delivery": Message.Delivery.PENDING,
+                },
+            )
+            stored.append(message)
+    return stored
+
+
+def answer_text(
+    conversation: Conversation,
+    event: InboundEvent,
+    inbound: Message,
+    text: str,
+    lang: str,
+    *,
+    asked_back_before: bool = False,
+) -> list[Reply]:
+    """Run the engine on a question and return the replies (hand-off included)."""
+    municipality = conversation.municipality
+    request = engine.AnswerRequest(municipality, text, lang, conversation, asked_back_before=asked_back_before)
+    decision = engine.answer(request)
+    return replies_for(conversation, decision, inbound, text, lang)
+
+
+def replies_for(
+    conversation: Conversation, decision: engine.Decision, inbound: Message | None, text: str, lang: str
+) -> list[Reply]:
+    municipality = conversation.municipality
+    log_row = AnswerLog.objects.create(
+        municipality=municipality,
+        conversation=conversation,
+        message=inbound,
+        query=text,
+        language=lang,
+        candidates=[c.summary() for c in decision.candidates[:10]],
+        decision=decision.status,
+        reason=decision.reason,
+        confidence=decision.confidence,
+        answered_faq_id=decision.chosen.id if decision.chosen and decision.chosen.kind == "faq" else None,
+        latency_ms=decision.latency_ms,
+    )
+    if decision.status == engine.AnswerStatus.HANDOFF:
+        reason = HANDOFF_REASONS.get(decision.reason, Ticket.Reason.LOW_CONFIDENCE)
+        department = decision.candidates[0].department if decision.candidates else ""
+        handoff.open_ticket(
+            conversation,
+            reason,
+            question=text,
+            candidates=[c.summary() for c in decision.candidates[:5]],
+            department=department,
+        )
+        return [handoff.handoff_notice(conversation, reason, lang)]
+    answer_text_override, notice = None, ""
+    if decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
+        answer_text_override, notice = localised_answer(decision.chosen.id, lang)
+    return compose.render(
+        decision, municipality, lang, answer_log_id=log_row.pk, answer_text=answer_text_override, notice=notice
+    )
+
+
+def localised_answer(faq_id: int, lang: str) -> tuple[str | None, str]:
+    """The curated translation when there is one; otherwise the Japanese answer with a notice."""
+    if lang in ("ja", ""):
+        return None, ""
+    faq = FAQ.objects.filter(pk=faq_id).prefetch_related("translations").first()
+    if faq is None:
+        return None, ""
+    for tr in faq.translations.all():
+        if tr.language == lang:
+            return tr.answer, ""
+    if lang == "ja-easy":
+        return None, ""
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    with translation.override(lang):
+        return None, _("No translation of this answer is available yet; it is shown in Japanese.")
+
+
+def text_limit() -> int:
+    return settings.MESSAGE_MAX_CHARS

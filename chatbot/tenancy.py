@@ -1,0 +1,74 @@
+"""Who may see which municipality's data. Every staff-facing query goes through here."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+
+from .models import Membership, Municipality
+
+Role = Membership.Role
+
+
+def municipalities_for(user, roles: tuple[str, ...] | None = None) -> QuerySet[Municipality]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Municipality.objects.none()
+    if user.is_superuser:
+        return Municipality.objects.all()
+    memberships = Membership.objects.filter(user=user)
+    if roles:
+        memberships = memberships.filter(role__in=roles)
+    return Municipality.objects.filter(pk__in=memberships.values("municipality_id"))
+
+
+def has_role(user, roles: tuple[str, ...]) -> bool:
+    return bool(user.is_superuser) or municipalities_for(user, roles).exists()
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    """An admin that shows only the user's municipalities, for the roles that may use it."""
+
+    tenant_path = "municipality"
+    roles: tuple[str, ...] = (Role.CITY_ADMIN,)
+    read_roles: tuple[str, ...] = ()
+
+    def _cities(self, request, write: bool = False):
+        roles = self.roles if write else self.roles + self.read_roles
+        return municipalities_for(request.user, roles)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.tenant_path}__in": self._cities(request)})
+
+    def has_module_permission(self, request):
+        return has_role(request.user, self.roles + self.read_roles)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, obj, write=False)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, obj, write=True)
+
+    def has_add_permission(self, request):
+        return has_role(request.user, self.roles)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, obj, write=True)
+
+    def _allowed(self, request, obj, write: bool) -> bool:
+        if request.user.is_superuser:
+            return True
+        cities = self._cities(request, write=write)
+        if obj is None:
+            return cities.exists()
+        value = obj
+        for part in self.tenant_path.split("__"):
+            value = getattr(value, part)
+        return cities.filter(pk=value.pk).exists()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "municipality" and not request.user.is_superuser:
+            kwargs["queryset"] = self._cities(request, write=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

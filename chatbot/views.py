@@ -1,0 +1,48 @@
+"""Health endpoints: /healthz (the process is up) and /readyz (it can serve)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import redirect
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    else:
+        checks["redis"] = "not configured (tasks run in-process)"
+    from faq import retrieval
+
+    checks["index"] = "ok" if retrieval.ready() else "error: not loaded"
+    healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )
+
+
+def home(request: HttpRequest):
+    from .models import Municipality
+
+    first = Municipality.objects.filter(is_active=True).order_by("pk").first()
+    if first is None:
+        return redirect("admin:index")
+    return redirect("web:demo", slug=first.slug)

@@ -1,0 +1,156 @@
+"""The city's knowledge: curated FAQ entries (with translations) and the homepage index."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class PublishedFAQManager(models.Manager):
+    def answerable(self, municipality, at=None):
+        """Published entries inside their validity window: the only ones the bot may answer with."""
+        today = timezone.localdate(at) if at else timezone.localdate()
+        return self.filter(municipality=municipality, status=FAQ.Status.PUBLISHED).filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=today),
+            Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+        )
+
+
+class FAQ(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        PUBLISHED = "published", _("published")
+
+    municipality = models.ForeignKey("chatbot.Municipality", on_delete=models.CASCADE, related_name="faqs")
+    external_id = models.CharField(_("external id"), max_length=64)
+    question = models.TextField(_("question"))
+    alt_questions = models.JSONField(_("alternative phrasings"), default=list, blank=True)
+    answer = models.TextField(_("answer"))
+    category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
+    department = models.CharField(_("department"), max_length=100, blank=True, db_index=True)
+    contact = models.TextField(_("contact (phone, hours, counter)"), blank=True)
+    url = models.CharField(_("source URL"), max_length=500, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    last_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_reviewed_at = models.DateTimeField(_("last reviewed"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = PublishedFAQManager()
+
+    class Meta:
+        verbose_name = _("FAQ entry")
+        verbose_name_plural = _("FAQ entries")
+        ordering = ["municipality", "external_id"]
+        constraints = [models.UniqueConstraint(fields=["municipality", "external_id"], name="faq_external_id_per_city")]
+
+    def __str__(self) -> str:
+        return f"{self.external_id}: {self.question[:40]}"
+
+    @property
+    def source_url(self) -> str:
+        return resolve_url(self.municipality.website_url, self.url)
+
+    def is_answerable(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return (
+            self.status == self.Status.PUBLISHED
+            and (self.valid_from is None or self.valid_from <= today)
+            and (self.valid_until is None or self.valid_until >= today)
+        )
+
+
+class FAQTranslation(models.Model):
+    """A curated (editor-written or editor-corrected) translation; used before machine translation."""
+
+    faq = models.ForeignKey(FAQ, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=16, choices=settings.LANGUAGES)
+    question = models.TextField(_("question"), blank=True)
+    answer = models.TextField(_("answer"))
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("curated translation")
+        verbose_name_plural = _("curated translations")
+        constraints = [models.UniqueConstraint(fields=["faq", "language"], name="one_translation_per_language")]
+
+    def __str__(self) -> str:
+        return f"{self.faq.external_id} [{self.language}]"
+
+
+class Page(models.Model):
+    """One page of the city's homepage, as last imported."""
+
+    municipality = models.ForeignKey("chatbot.Municipality", on_delete=models.CASCADE, related_name="pages")
+    url = models.CharField(_("URL"), max_length=500)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    content_hash = models.CharField(max_length=64)
+    fetched_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)
+    gone_at = models.DateTimeField(_("disappeared"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("homepage page")
+        verbose_name_plural = _("homepage pages")
+        constraints = [models.UniqueConstraint(fields=["municipality", "url"], name="page_url_per_city")]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class Chunk(models.Model):
+    """A heading-bounded passage of a page, with the heading path kept."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="chunks")
+    municipality = models.ForeignKey("chatbot.Municipality", on_delete=models.CASCADE, related_name="chunks")
+    position = models.PositiveIntegerField(default=0)
+    heading_path = models.JSONField(default=list, blank=True)
+    text = models.TextField()
+
+    class Meta:
+        verbose_name = _("page passage")
+        verbose_name_plural = _("page passages")
+        ordering = ["page", "position"]
+
+    def __str__(self) -> str:
+        return " > ".join(self.heading_path) or self.page.title
+
+    @property
+    def source_url(self) -> str:
+        return resolve_url(self.municipality.website_url, self.page.url)
+
+
+class EmbeddingCache(models.Model):
+    """Dense vectors by content hash, so a re-import embeds only what changed."""
+
+    content_hash = models.CharField(max_length=64, unique=True)
+    model = models.CharField(max_length=64)
+    vector = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"{self.model}:{self.content_hash[:12]}"
+
+    @staticmethod
+    def hash_text(text: str, model: str) -> str:
+        return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()
+
+
+def resolve_url(base: str, url: str) -> str:
+    if not url:
+        return ""
+    if "://" in url or not base:
+        return url
+    return urljoin(base if base.endswith("/") else base + "/", url)
