@@ -1,0 +1,163 @@
+"""The conversation pipeline, run in-process: idempotency, retries, who may speak."""
+
+from __future__ import annotations
+
+import pytest
+
+from channels.web.adapter import WebAdapter
+from chatbot import pipeline, states
+from chatbot.models import AnswerLog, Conversation, InboundEvent, Message
+from chatbot.tasks import process_event
+from handoff.models import Ticket
+
+
+@pytest.fixture
+def faq(municipality, make_faq):
+    return make_faq(
+        municipality,
+        "粗大ごみの出し方を教えてください",
+        "粗大ごみは予約制です。受付センターに電話してください。",
+        alt_questions=["ソファを捨てたい"],
+        department="ごみ減量推進課",
+        contact="電話 042-000-1202",
+        url="kurashi/gomi/sodai.html",
+    )
+
+
+def web_event(municipality, text: str, user: str = "u" * 40, event_id: str = "e1", **extra) -> InboundEvent:
+    payload = {"user": user, "text": text, "postback": None, "language": ""}
+    payload.update(extra)
+    return InboundEvent.objects.create(
+        municipality=municipality, channel="web", channel_event_id=event_id, event_type="message", payload=payload
+    )
+
+
+def outbound(event=None):
+    qs = Message.objects.filter(direction=Message.Direction.OUTBOUND)
+    return qs.filter(event=event) if event else qs
+
+
+def test_answer_from_faq_with_source_and_disclaimer(municipality, faq):
+    event = web_event(municipality, "ソファを捨てたい")
+    assert pipeline.process_event(event.pk) == "processed"
+    [reply] = outbound(event)
+    assert reply.delivery == Message.Delivery.SENT
+    assert reply.kind == "answer"
+    assert reply.text == faq.answer
+    assert reply.payload["links"][0]["url"] == "https://www.city.mihon.example.jp/kurashi/gomi/sodai.html"
+    assert reply.payload["contact"] == "電話 042-000-1202"
+    assert reply.payload["notice"]  # the disclaimer
+    log = AnswerLog.objects.get()
+    assert log.decision == "answer" and log.answered_faq == faq
+    event.refresh_from_db()
+    assert event.processed_at is not None and event.attempts == 1
+
+
+def test_processing_the_same_event_twice_sends_one_reply(municipality, faq):
+    event = web_event(municipality, "ソファを捨てたい")
+    assert pipeline.process_event(event.pk) == "processed"
+    assert pipeline.process_event(event.pk) == "skipped"
+    InboundEvent.objects.filter(pk=event.pk).update(processed_at=None)  # even a forced re-run
+    pipeline.process_event(event.pk)
+    assert outbound(event).count() == 1
+    assert Message.objects.filter(direction="in").count() == 1
+    assert AnswerLog.objects.count() == 1
+
+
+def test_an_event_under_lease_is_not_processed_twice(municipality, faq):
+    event = web_event(municipality, "ソファを捨てたい")
+    assert pipeline.claim(event.pk) is not None
+    assert pipeline.process_event(event.pk) == "skipped"  # another worker holds it
+    assert outbound().count() == 0
+
+
+def test_task_retried_after_transient_failure_sends_once(municipality, faq, monkeypatch, settings):
+    calls = {"n": 0}
+    real_deliver = WebAdapter.deliver
+
+    def flaky(self, conversation, messages, context):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("broker hiccup")
+        return real_deliver(self, conversation, messages, context)
+
+    monkeypatch.setattr(WebAdapter, "deliver", flaky)
+    event = web_event(municipality, "ソファを捨てたい")
+    result = process_event.apply(args=[event.pk])
+    assert result.successful(), result.traceback
+    event.refresh_from_db()
+    assert calls["n"] == 2
+    assert event.attempts == 2
+    assert event.processed_at is not None and event.last_error == ""
+    [reply] = outbound(event)
+    assert reply.delivery == Message.Delivery.SENT
+    assert AnswerLog.objects.count() == 1  # the answer was composed once, only delivery was repeated
+
+
+def test_failure_is_recorded_on_the_event(municipality, faq, monkeypatch):
+    def broken(self, conversation, messages, context):
+        raise ConnectionError("down")
+
+    monkeypatch.setattr(WebAdapter, "deliver", broken)
+    event = web_event(municipality, "ソファを捨てたい")
+    with pytest.raises(ConnectionError):
+        pipeline.process_event(event.pk)
+    event.refresh_from_db()
+    assert event.processed_at is None
+    assert "ConnectionError: down" in event.last_error
+    assert event.lease_until is None  # free for the retry
+
+
+@pytest.mark.parametrize("state", [states.ConversationState.WAITING, states.ConversationState.STAFF])
+def test_bot_is_silent_while_a_person_holds_the_conversation(municipality, faq, state):
+    first = web_event(municipality, "ソファを捨てたい", event_id="e0")
+    pipeline.process_event(first.pk)
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(state=state)
+    event = web_event(municipality, "ソファを捨てたい", event_id="e2")
+    pipeline.process_event(event.pk)
+    assert outbound(event).count() == 0
+    assert Message.objects.filter(event=event, direction="in").count() == 1  # stored for staff
+
+
+def test_unknown_question_hands_off_once(municipality, faq):
+    pipeline.process_event(web_event(municipality, "明日の天気は晴れますか", event_id="a").pk)
+    conversation = Conversation.objects.get()
+    assert conversation.state == states.ConversationState.WAITING
+    ticket = Ticket.objects.get()
+    assert ticket.reason == Ticket.Reason.LOW_CONFIDENCE
+    assert outbound().get().kind == "handoff"
+
+
+def test_asking_for_a_person_hands_off(municipality, faq):
+    pipeline.process_event(web_event(municipality, "人と話したいです").pk)
+    assert Ticket.objects.get().reason == Ticket.Reason.ASKED_FOR_PERSON
+
+
+def test_sensitive_topic_gives_emergency_numbers_and_urgent_ticket(municipality, faq):
+    municipality.emergency_contacts = "こころの相談 042-000-1050"
+    municipality.save()
+    pipeline.process_event(web_event(municipality, "もう死にたい").pk)
+    ticket = Ticket.objects.get()
+    assert ticket.priority == Ticket.Priority.URGENT
+    text = outbound().get().text
+    assert "110" in text and "119" in text and "042-000-1050" in text
+
+
+def test_overlong_text_gets_a_polite_reply(municipality, faq, settings):
+    settings.MESSAGE_MAX_CHARS = 20
+    event = web_event(municipality, "あ" * 50)
+    pipeline.process_event(event.pk)
+    assert "20" in outbound(event).get().text
+    assert AnswerLog.objects.count() == 0
+
+
+def test_feedback_is_recorded_and_two_unhelpful_hand_off(municipality, faq):
+    pipeline.process_event(web_event(municipality, "ソファを捨てたい", event_id="q").pk)
+    log = AnswerLog.objects.get()
+    for i in range(2):
+        e = web_event(municipality, "", event_id=f"f{i}", postback={"action": "feedback", "value": "no", "log": log.pk})
+        pipeline.process_event(e.pk)
+    log.refresh_from_db()
+    assert log.feedback == AnswerLog.Feedback.UNHELPFUL
+    assert Ticket.objects.get().reason == Ticket.Reason.REPEATED_FAILURE
