@@ -167,6 +167,15 @@ LANGUAGES = [
     ("fr", "Français"),
 ]
 
+# Languages Django does not describe itself.
+EXTRA_LANG_INFO = {
+    "ja-easy": {"bidi": False, "code": "ja-easy", "name": "Easy Japanese", "name_local": "やさしい にほんご"},
+    "tl": {"bidi": False, "code": "tl", "name": "Filipino", "name_local": "Filipino"},
+}
+import django.conf.locale  # noqa: E402
+
+django.conf.locale.LANG_INFO.update(EXTRA_LANG_INFO)
+
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
