@@ -50,12 +50,20 @@ def render(
         if decision.status == AnswerStatus.ANSWERED and decision.chosen:
             chosen = decision.chosen
             links = [Link(_("Open the source page"), chosen.url)] if chosen.url else []
+            text = answer_text if answer_text is not None else chosen.text
+            title = chosen.title
+            if decision.generated is not None:
+                generated = decision.generated
+                links = [Link(label, url) for label, url in generated.links()]
+                text = answer_text if answer_text is not None else generated.text
+                title = ""
+                notice = " ".join(n for n in [notice, _("This answer was composed automatically from the pages below.")] if n)
             notices = " ".join(n for n in [notice, disclaimer(municipality, language)] if n)
             return [
                 Reply(
                     kind="answer",
-                    title=chosen.title,
-                    text=answer_text if answer_text is not None else chosen.text,
+                    title=title,
+                    text=text,
                     contact=chosen.contact,
                     links=links,
                     feedback_ref=answer_log_id,

@@ -19,6 +19,7 @@ from faq.retrieval import Candidate
 from handoff import triggers
 
 from . import decision as decision_rules
+from . import generation
 
 
 class AnswerStatus(models.TextChoices):
@@ -39,6 +40,8 @@ class Reason(models.TextChoices):
     SENSITIVE = "sensitive", _("sensitive topic")
     REPEATED_FAILURE = "repeated_failure", _("repeated failure")
     EMPTY = "empty", _("empty question")
+    GENERATED = "generated", _("composed from passages")
+    INJECTION = "injection", _("refused: steering attempt")
 
 
 @dataclass
@@ -48,6 +51,7 @@ class AnswerRequest:
     language: str = "ja"
     conversation: object | None = None
     asked_back_before: bool = False
+    history: list = field(default_factory=list)  # [(role, text)], oldest first
 
 
 @dataclass
@@ -58,6 +62,8 @@ class Decision:
     chosen: Candidate | None = None
     confidence: float = 0.0
     latency_ms: float = 0.0
+    generated: generation.GenerationResult | None = None
+    tokens: int = 0
 
     @property
     def choices(self) -> list[Candidate]:
@@ -80,12 +86,24 @@ def _decide(request: AnswerRequest) -> Decision:
     if triggers.asks_for_person(text):
         return Decision(AnswerStatus.HANDOFF, Reason.ASKED_FOR_PERSON)
 
-    candidates = retrieval.search(request.municipality, text, language=request.language, k=10)
+    query = generation.rewrite_followup(text, request.history, municipality=request.municipality)
+    candidates = retrieval.search(request.municipality, query, language=request.language, k=10)
     thresholds = decision_rules.Thresholds.for_municipality(request.municipality)
     verdict = decision_rules.decide([c.score for c in candidates], thresholds)
     top = candidates[0].score if candidates else 0.0
     if verdict == "answer":
         return Decision(AnswerStatus.ANSWERED, Reason.CONFIDENT, candidates, candidates[0], top)
+    if generation.enabled() and candidates:
+        # Not sure of one curated answer, but passages may be relevant: a grounded, cited answer.
+        # Generated in Japanese (every output guard applies there); other languages are translated.
+        language = request.language if request.language in ("ja", "ja-easy") else "ja"
+        result = generation.grounded_answer(
+            request.municipality, query, candidates, language=language, history=request.history
+        )
+        if result.answered:
+            return Decision(AnswerStatus.ANSWERED, Reason.GENERATED, candidates, result.cited[0], top, generated=result)
+        if result.blocked_input:
+            return Decision(AnswerStatus.GUARDRAIL, Reason.INJECTION, candidates, None, top)
     if verdict == "ask_back" and not request.asked_back_before:
         return Decision(AnswerStatus.ASK_BACK, Reason.CLOSE_CANDIDATES, candidates, None, top)
     return Decision(AnswerStatus.HANDOFF, Reason.LOW_CONFIDENCE, candidates, None, top)

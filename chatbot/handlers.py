@@ -74,6 +74,8 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
             replies = [Reply(kind="notice", text=_("Language set. Please type your question."))]
     elif action == "feedback":
         replies = [_feedback(conversation, data, lang)]
+    elif action == "rating":  # the one-tap satisfaction question sent when staff resolve a ticket
+        replies = [handoff.record_rating(conversation, data, lang)]
     elif not states.bot_may_answer(conversation.state):
         handoff.add_resident_message(conversation, inbound)
     elif action == "person":

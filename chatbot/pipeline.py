@@ -10,6 +10,7 @@ Idempotent by construction:
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from faq.models import FAQ
 from handoff import services as handoff
 from handoff.models import Ticket
 
-from . import compose, engine, language, states
+from . import compose, engine, generation, language, masking, states
 from .models import AnswerLog, Conversation, InboundEvent, Message, Resident
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ def process_event(event_id: int) -> str:
         context = DeliveryContext()
         for item in inbound:
             context.reply_token = context.reply_token or item.reply_token
-            conversation = handle(event, item) or conversation
+            with progress(adapter, event, item):
+                conversation = handle(event, item) or conversation
         if conversation is not None:
             pending = list(
                 Message.objects.filter(
@@ -79,6 +81,12 @@ def process_event(event_id: int) -> str:
         raise
     InboundEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), lease_until=None, last_error="")
     return "processed"
+
+
+def progress(adapter, event: InboundEvent, item: InboundMessage):
+    """The channel's sign that an answer is coming (LINE's loading animation) if handling turns out slow."""
+    busy = getattr(adapter, "busy", None)
+    return busy(event, item) if busy is not None else nullcontext()
 
 
 def resident_for(event: InboundEvent, item: InboundMessage) -> tuple[Resident, Conversation]:
@@ -172,8 +180,13 @@ def answer_text(
 ) -> list[Reply]:
     """Run the engine on a question and return the replies (hand-off included)."""
     municipality = conversation.municipality
-    request = engine.AnswerRequest(municipality, text, lang, conversation, asked_back_before=asked_back_before)
-    decision = engine.answer(request)
+    history = generation.history_from_conversation(conversation, before=inbound) if inbound else []
+    request = engine.AnswerRequest(
+        municipality, text, lang, conversation, asked_back_before=asked_back_before, history=history
+    )
+    with generation.metered() as meter:
+        decision = engine.answer(request)
+    decision.tokens = meter.total
     return replies_for(conversation, decision, inbound, text, lang)
 
 
@@ -185,17 +198,26 @@ def replies_for(
         municipality=municipality,
         conversation=conversation,
         message=inbound,
-        query=text,
+        query=masking.mask(text),
         language=lang,
         candidates=[c.summary() for c in decision.candidates[:10]],
         decision=decision.status,
         reason=decision.reason,
         confidence=decision.confidence,
-        answered_faq_id=decision.chosen.id if decision.chosen and decision.chosen.kind == "faq" else None,
+        answered_faq_id=(
+            decision.chosen.id
+            if decision.chosen and decision.chosen.kind == "faq" and decision.generated is None
+            else None
+        ),
+        tokens=decision.tokens,
         latency_ms=decision.latency_ms,
     )
     if decision.status == engine.AnswerStatus.HANDOFF:
         reason = HANDOFF_REASONS.get(decision.reason, Ticket.Reason.LOW_CONFIDENCE)
+        instead = handoff.instead_of_reopening(conversation, reason, text, lang)
+        if instead is not None:  # just after staff resolved: no hand-off loop on "thank you" or a miss
+            AnswerLog.objects.filter(pk=log_row.pk).update(decision=engine.AnswerStatus.ASK_BACK, reason="resolved")
+            return [instead]
         department = decision.candidates[0].department if decision.candidates else ""
         handoff.open_ticket(
             conversation,
@@ -207,7 +229,8 @@ def replies_for(
         return [handoff.handoff_notice(conversation, reason, lang)]
     answer_text_override, notice = None, ""
     if decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
-        answer_text_override, notice = localised_answer(decision.chosen.id, lang)
+        if decision.generated is None:
+            answer_text_override, notice = localised_answer(decision.chosen.id, lang)
     return compose.render(
         decision, municipality, lang, answer_log_id=log_row.pk, answer_text=answer_text_override, notice=notice
     )

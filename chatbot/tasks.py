@@ -33,3 +33,11 @@ def enqueue(event_id: int) -> None:
     from django.db import transaction
 
     transaction.on_commit(lambda: process_event.delay(event_id))
+
+
+@shared_task(name="chatbot.purge_expired", acks_late=True)
+def purge_expired() -> dict:
+    """Delete conversation texts past each municipality's retention period (daily, by Celery beat)."""
+    from . import retention
+
+    return {slug: counts.as_dict() for slug, counts in retention.purge_expired().items()}

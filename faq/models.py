@@ -28,7 +28,9 @@ class FAQ(models.Model):
         DRAFT = "draft", _("draft")
         PUBLISHED = "published", _("published")
 
-    municipality = models.ForeignKey("chatbot.Municipality", on_delete=models.CASCADE, related_name="faqs")
+    municipality = models.ForeignKey(
+        "chatbot.Municipality", on_delete=models.CASCADE, related_name="faqs", verbose_name=_("municipality")
+    )
     external_id = models.CharField(_("external id"), max_length=64)
     question = models.TextField(_("question"))
     alt_questions = models.JSONField(_("alternative phrasings"), default=list, blank=True)
@@ -41,11 +43,16 @@ class FAQ(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     last_reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("last reviewed by"),
     )
     last_reviewed_at = models.DateTimeField(_("last reviewed"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords()
 
     objects = PublishedFAQManager()
@@ -75,11 +82,11 @@ class FAQ(models.Model):
 class FAQTranslation(models.Model):
     """A curated (editor-written or editor-corrected) translation; used before machine translation."""
 
-    faq = models.ForeignKey(FAQ, on_delete=models.CASCADE, related_name="translations")
+    faq = models.ForeignKey(FAQ, on_delete=models.CASCADE, related_name="translations", verbose_name=_("FAQ entry"))
     language = models.CharField(_("language"), max_length=16, choices=settings.LANGUAGES)
     question = models.TextField(_("question"), blank=True)
     answer = models.TextField(_("answer"))
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -94,12 +101,19 @@ class FAQTranslation(models.Model):
 class Page(models.Model):
     """One page of the city's homepage, as last imported."""
 
-    municipality = models.ForeignKey("chatbot.Municipality", on_delete=models.CASCADE, related_name="pages")
-    url = models.CharField(_("URL"), max_length=500)
+    class Kind(models.TextChoices):
+        HTML = "html", _("web page")
+        PDF = "pdf", _("PDF document")
+
+    municipality = models.ForeignKey(
+        "chatbot.Municipality", on_delete=models.CASCADE, related_name="pages", verbose_name=_("municipality")
+    )
+    url = models.CharField(_("URL"), max_length=500, help_text=_("Relative to the municipality's website URL."))
     title = models.CharField(_("title"), max_length=300, blank=True)
-    content_hash = models.CharField(max_length=64)
-    fetched_at = models.DateTimeField(default=timezone.now)
-    changed_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.HTML)
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    fetched_at = models.DateTimeField(_("last fetched"), default=timezone.now)
+    changed_at = models.DateTimeField(_("last changed"), default=timezone.now)
     gone_at = models.DateTimeField(_("disappeared"), null=True, blank=True)
 
     class Meta:
@@ -114,11 +128,13 @@ class Page(models.Model):
 class Chunk(models.Model):
     """A heading-bounded passage of a page, with the heading path kept."""
 
-    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="chunks")
-    municipality = models.ForeignKey("chatbot.Municipality", on_delete=models.CASCADE, related_name="chunks")
-    position = models.PositiveIntegerField(default=0)
-    heading_path = models.JSONField(default=list, blank=True)
-    text = models.TextField()
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("page"))
+    municipality = models.ForeignKey(
+        "chatbot.Municipality", on_delete=models.CASCADE, related_name="chunks", verbose_name=_("municipality")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    heading_path = models.JSONField(_("heading path"), default=list, blank=True)
+    text = models.TextField(_("text"))
 
     class Meta:
         verbose_name = _("page passage")

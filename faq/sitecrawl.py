@@ -62,6 +62,7 @@ HTML_SUFFIXES = {"", ".html", ".htm", ".shtml", ".xhtml", ".php", ".asp", ".aspx
 PDF_SUFFIXES = {".pdf"}
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 PDF_TYPES = {"application/pdf", "application/x-pdf"}
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 SENTENCE_END = re.compile(r"(?<=[。．！？!?])|(?<=\.)\s+")
 
 
@@ -92,9 +93,11 @@ class Document:
 
 
 def split_long(text: str, limit: int) -> list[str]:
-    """Split one paragraph longer than ``limit`` at sentence ends, then (last resort) hard."""
+    """Split one block longer than ``limit`` at line breaks, then sentence ends, then (last resort) hard."""
     if len(text) <= limit:
         return [text]
+    if "\n" in text.strip():
+        return pack(text.split("\n"), limit)
     pieces: list[str] = []
     current = ""
     for sentence in (s for s in SENTENCE_END.split(text) if s):
@@ -160,13 +163,37 @@ def _xml_text(el) -> str:
     return "".join(parts)
 
 
-def _table_text(table) -> str:
-    rows = []
+def _table_blocks(table, limit: int) -> list[str]:
+    """A table as lines of ``cell | cell``; a long table is cut between rows, the header row repeated."""
+    rows: list[str] = []
+    preamble: list[str] = []
+    header = None
     for row in table.iter("row"):
         cells = [" ".join(_xml_text(c).split()) for c in row if c.tag == "cell"]
-        if any(cells):
-            rows.append(" | ".join(cells))
-    return "\n".join(rows)
+        while cells and not cells[-1]:
+            cells.pop()
+        if not cells:
+            continue
+        line = " | ".join(cells)
+        if header is None and all(c.get("role") == "head" for c in row if c.tag == "cell"):
+            header = line
+            preamble, rows = rows, []
+            continue
+        rows.append(line)
+    blocks: list[str] = []
+    if header is None:
+        preamble = []
+    current = [*preamble, header] if header else []
+    has_rows = False
+    for line in rows:
+        if has_rows and len("\n".join([*current, line])) > limit:
+            blocks.append("\n".join(current))
+            current, has_rows = ([header] if header else []), False
+        current.append(line)
+        has_rows = True
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
 
 
 def _list_text(lst) -> str:
@@ -189,7 +216,7 @@ def _is_label_only(text: str) -> bool:
     return len(text) <= 20 and text.endswith((":", "："))
 
 
-def _walk_blocks(main) -> Iterable[tuple[str, object]]:
+def _walk_blocks(main, limit: int) -> Iterable[tuple[str, object]]:
     for el in main:
         tag = el.tag
         if tag == "head":
@@ -199,11 +226,12 @@ def _walk_blocks(main) -> Iterable[tuple[str, object]]:
         elif tag == "list":
             yield "text", _list_text(el)
         elif tag == "table":
-            yield "text", _table_text(el)
+            for block in _table_blocks(el, limit):
+                yield "text", block
         elif tag == "graphic":
             continue
         elif len(el):
-            yield from _walk_blocks(el)
+            yield from _walk_blocks(el, limit)
         else:
             yield "text", _clean(_xml_text(el))
 
@@ -213,24 +241,24 @@ def _heading_level(el) -> int:
     return int(match.group(1)) if match else 2
 
 
-def _html_title(html: bytes) -> str:
+def _html_title(html: bytes | str) -> str:
     import lxml.html
 
     try:
         tree = lxml.html.fromstring(html)
-    except Exception:  # noqa: BLE001 - an unparseable page simply has no title
+    except Exception:  # an unparseable page simply has no title
         return ""
     title = tree.findtext(".//title") or ""
     return " ".join(title.split())
 
 
-def html_links(html: bytes, base_url: str) -> list[str]:
+def html_links(html: bytes | str, base_url: str) -> list[str]:
     """Absolute ``<a href>`` targets of a page, fragments dropped."""
     import lxml.html
 
     try:
         tree = lxml.html.fromstring(html, base_url=base_url)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
     base = tree.find(".//base[@href]")
     base_url = urljoin(base_url, base.get("href")) if base is not None else base_url
@@ -245,13 +273,43 @@ def html_links(html: bytes, base_url: str) -> list[str]:
     return links
 
 
-def extract_html(html: bytes, url: str = "", limit: int = MAX_CHUNK_CHARS) -> Document:
+BOILERPLATE_TAGS = ("nav", "header", "footer", "aside")
+BOILERPLATE_ROLES = ("navigation", "banner", "contentinfo", "search")
+
+
+def strip_page_chrome(html: bytes | str):
+    """The page as an lxml tree without its site-wide chrome: navigation anywhere, and page-level
+    header, footer, aside (and their ARIA roles) outside ``<main>``/``<article>``. Semantic HTML
+    only, no guessing by class names; trafilatura does the rest. Short pages need this: for them
+    trafilatura falls back to a fuller extraction that would keep the menus."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except Exception:  # an unparseable page goes to trafilatura as it is
+        return None
+    for el in list(tree.iter(*BOILERPLATE_TAGS, "div", "section", "ul", "form")):
+        if el.getparent() is None:
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        role = (el.get("role") or "").lower()
+        navigation = tag == "nav" or role in ("navigation", "search")
+        page_level = (tag in BOILERPLATE_TAGS or role in BOILERPLATE_ROLES) and not any(
+            a.tag in ("main", "article") or (a.get("role") or "").lower() == "main" for a in el.iterancestors()
+        )
+        if navigation or page_level:
+            el.drop_tree()
+    return tree
+
+
+def extract_html(html: bytes | str, url: str = "", limit: int = MAX_CHUNK_CHARS) -> Document:
     """Main content of an HTML page, split at headings into passages with their heading path."""
     import trafilatura
     from lxml import etree
 
+    stripped = strip_page_chrome(html)
     xml = trafilatura.extract(
-        html,
+        stripped if stripped is not None else html,
         url=url or None,
         output_format="xml",
         include_tables=True,
@@ -267,7 +325,7 @@ def extract_html(html: bytes, url: str = "", limit: int = MAX_CHUNK_CHARS) -> Do
         doc = etree.fromstring(xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
         title = " ".join((doc.get("title") or "").split())
         main = doc.find("main")
-        blocks = list(_walk_blocks(main if main is not None else doc))
+        blocks = list(_walk_blocks(main if main is not None else doc, limit))
         title = title or _html_title(html)
         has_h1 = any(kind == "head" and _heading_level(el) == 1 for kind, el in blocks)
         # Without an <h1>, the page title is the root of every heading path.
@@ -332,7 +390,7 @@ def extract_pdf(data: bytes, url: str = "", limit: int = MAX_CHUNK_CHARS) -> Doc
     try:
         if reader.metadata and reader.metadata.title:
             title = " ".join(str(reader.metadata.title).split())
-    except Exception:  # noqa: BLE001 - broken metadata must not lose the text
+    except Exception:  # broken metadata must not lose the text
         title = ""
     if not title:
         title = unquote(posixpath.basename(urlsplit(url).path)) or url
@@ -340,7 +398,7 @@ def extract_pdf(data: bytes, url: str = "", limit: int = MAX_CHUNK_CHARS) -> Doc
     for page in reader.pages:
         try:
             blocks.extend(_pdf_paragraphs(page.extract_text() or ""))
-        except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
+        except Exception as exc:  # one unreadable page must not lose the others
             log.warning("PDF %s: a page could not be read: %s", url, exc)
     passages = sections_to_passages([_Section([title], blocks)], limit)
     return Document("pdf", title, passages, [])
@@ -357,6 +415,18 @@ class Response:
     content: bytes = b""
     kind: str = ""  # "html" or "pdf"
     reason: str = ""
+    encoding: str = ""  # the charset the server declared, if any
+
+    def html(self) -> bytes | str:
+        """HTML as the server declared it: text when the header names a charset (Japanese sites often
+        serve Shift_JIS without a meta tag), else the bytes for the parsers to detect."""
+        if not self.encoding:
+            return self.content
+        try:
+            text = self.content.decode(self.encoding, "replace")
+        except LookupError:
+            return self.content
+        return XML_DECLARATION.sub("", text, count=1)
 
 
 def kind_from_suffix(path: str) -> str:
@@ -451,7 +521,7 @@ class HttpSource:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # http(s) only
                 final = response.geturl()
                 if urlsplit(final).netloc != urlsplit(url).netloc:
                     return Response("skipped", reason=f"redirected off the site to {final}")
@@ -469,7 +539,7 @@ class HttpSource:
                     return Response("skipped", reason=f"larger than {limit // (1024 * 1024)} MB")
                 if response.headers.get("Content-Encoding") == "gzip":
                     data = gzip.decompress(data)
-                return Response("ok", data, kind)
+                return Response("ok", data, kind, encoding=response.headers.get_content_charset() or "")
         except urllib.error.HTTPError as exc:
             if exc.code in (404, 410):
                 return Response("missing", reason=f"HTTP {exc.code}")
@@ -528,11 +598,16 @@ def relative_to(root: str, url: str) -> str | None:
     r, u = urlsplit(root), urlsplit(url)
     if (u.scheme, u.netloc.lower()) != (r.scheme, r.netloc.lower()) or u.scheme not in ("http", "https"):
         return None
-    path = posixpath.normpath(u.path) + ("/" if u.path.endswith("/") and u.path != "/" else "") if u.path else "/"
-    if not path.startswith(r.path):
+    path = posixpath.normpath(u.path or "/")
+    if (u.path or "/").endswith("/") and path != "/":
+        path += "/"
+    root_path = r.path or "/"
+    if path + "/" == root_path:
+        path = root_path
+    if not path.startswith(root_path):
         return None
-    rel = path[len(r.path) :]
-    return rel + (f"?{u.query}" if u.query else "")
+    rel = path[len(root_path) :] + (f"?{u.query}" if u.query else "")
+    return rel or "./"
 
 
 # --------------------------------------------------------------------------------------------
@@ -548,6 +623,7 @@ class Summary:
     gone: int = 0
     robots: int = 0
     failed: int = 0
+    missing: int = 0
     duplicates: int = 0
     skipped: int = 0
     passages: int = 0
@@ -597,20 +673,23 @@ class SiteImporter:
             self.start_url = ""
         self.robots = RobotFileParser()
         self.summary = Summary()
+        self.sitemap_failed = False
 
     # -- setup -----------------------------------------------------------------------------
     def _read_robots(self) -> list[str]:
         response = self.source.robots_txt()
         if response.status == "ok":
             self.robots.parse(response.content.decode("utf-8", "replace").splitlines())
-        elif response.status == "error" and self.source.is_remote and response.reason.startswith("HTTP 5"):
-            # RFC 9309: a server error on robots.txt means "assume everything is disallowed".
+        elif response.status == "error":
+            # RFC 9309: an unreachable robots.txt (server error, network failure) means "assume
+            # everything is disallowed"; a refusal (401/403) too. Stop here and keep the index as it
+            # is, rather than taking every page for gone.
             self.robots.disallow_all = True
-            raise SiteImportError(f"robots.txt could not be read ({response.reason}); nothing was fetched")
-        elif response.status == "error" and response.reason in ("HTTP 401", "HTTP 403"):
-            self.robots.disallow_all = True
+            raise SiteImportError(
+                f"robots.txt could not be read ({response.reason}); nothing was fetched and the index is unchanged"
+            )
         else:
-            self.robots.allow_all = True
+            self.robots.allow_all = True  # no robots.txt: everything is allowed
         if isinstance(self.source, HttpSource):
             crawl_delay = self.robots.crawl_delay(ROBOTS_AGENT) if response.status == "ok" else None
             if crawl_delay:
@@ -635,6 +714,9 @@ class SiteImporter:
                 continue
             seen_rel.add(rel)
             response = self.source.get(rel, want_kind=False)
+            if response.status == "error":
+                self.sitemap_failed = True
+                self.summary.problems.append(f"{rel}: {response.reason}")
             if response.status != "ok":
                 continue
             count += 1
@@ -723,9 +805,11 @@ class SiteImporter:
         for url in sitemap_urls:
             enqueue(url)
         if not sitemap_urls:
-            start = self.start_url or root
-            start_rel = relative_to(self.source.root_url, start) if isinstance(self.source, HttpSource) else None
-            enqueue(urljoin(root, start_rel) if start_rel is not None else root)
+            if isinstance(self.source, HttpSource):
+                start_rel = relative_to(self.source.root_url, self.start_url or self.source.root_url)
+            else:
+                start_rel = "index.html" if self.source.exists("index.html") else "./"
+            enqueue(urljoin(root, start_rel or "./"))
 
         existing = {p.url: p for p in Page.objects.filter(municipality=self.municipality)}
         alive: set[str] = set()  # pages seen on the site in this run (and kept)
@@ -755,8 +839,8 @@ class SiteImporter:
                     bar.update(1)
                 if response.status == "missing":
                     dead.add(rel)
-                    if rel in existing:
-                        self.summary.problems.append(f"{rel}: {response.reason}")
+                    self.summary.missing += 1
+                    self.summary.problems.append(f"{rel}: {response.reason}")
                     continue
                 if response.status in ("error", "skipped"):
                     (keep if response.status == "error" else dead).add(rel)
@@ -770,13 +854,13 @@ class SiteImporter:
                     if response.kind == "pdf":
                         document = extract_pdf(response.content, canonical, self.chunk_chars)
                     else:
-                        document = extract_html(response.content, canonical, self.chunk_chars)
-                except Exception as exc:  # noqa: BLE001 - one broken document must not stop the import
+                        document = extract_html(response.html(), canonical, self.chunk_chars)
+                except Exception as exc:  # one broken document must not stop the import
                     self.summary.failed += 1
                     keep.add(rel)
                     self.summary.problems.append(f"{rel}: could not be read ({exc})")
                     continue
-                if self.follow_links or response.kind == "html" and not sitemap_urls:
+                if self.follow_links or (response.kind == "html" and not sitemap_urls):
                     for link in document.links:
                         enqueue(link)
                 elif response.kind == "html":
@@ -799,7 +883,9 @@ class SiteImporter:
             if bar is not None:
                 bar.close()
 
-        complete = not self.summary.bound_reached
+        # Only a complete run says which pages are gone: no page bound hit, no fetch failed (a page
+        # that timed out may hold the only links to others). Pages known dead always go.
+        complete = not (self.summary.bound_reached or self.summary.failed or self.sitemap_failed)
         for rel, page in existing.items():
             if page.gone_at or rel in alive or rel in keep:
                 continue

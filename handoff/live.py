@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
 from functools import lru_cache
 
 from django.conf import settings
@@ -14,11 +16,19 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
-def _client():
+@lru_cache(maxsize=4)
+def _client_for(url: str):
     import redis
 
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return redis.Redis.from_url(url)
+
+
+def _client():
+    return _client_for(settings.REDIS_URL)
+
+
+def enabled() -> bool:
+    return bool(settings.REDIS_URL)
 
 
 def channel_name(kind: str, key) -> str:
@@ -36,3 +46,50 @@ def publish_to(channel: str, event: dict) -> None:
 
 def publish(municipality_id: int, event: dict) -> None:
     publish_to(channel_name("console", municipality_id), event)
+
+
+class Subscription:
+    """Events published on some channels, read in order. Iterate it; close it when done."""
+
+    def __init__(self, pubsub, heartbeat: float, max_seconds: float):
+        self.pubsub = pubsub
+        self.heartbeat = heartbeat
+        self.max_seconds = max_seconds
+
+    def __iter__(self) -> Iterator[dict | None]:
+        deadline = time.monotonic() + self.max_seconds
+        last = time.monotonic()
+        try:
+            while time.monotonic() < deadline:
+                message = self.pubsub.get_message(timeout=min(1.0, max(0.01, deadline - time.monotonic())))
+                if message is not None and message["type"] == "message":
+                    last = time.monotonic()
+                    try:
+                        yield json.loads(message["data"])
+                    except (TypeError, ValueError):
+                        continue
+                elif time.monotonic() - last >= self.heartbeat:
+                    last = time.monotonic()
+                    yield None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.pubsub.close()
+
+
+def listen(channels: list[str], *, heartbeat: float = 15.0, max_seconds: float = 300.0) -> Subscription:
+    """Subscribe to ``channels`` now (confirmed by Redis before this returns).
+
+    Iterating the subscription yields published events (dicts), and None as a heartbeat when
+    nothing came for ``heartbeat`` seconds. It ends after ``max_seconds`` so that a stream never
+    holds a server thread for ever; the browser's EventSource reconnects by itself.
+    """
+    pubsub = _client().pubsub()
+    pubsub.subscribe(*channels)
+    confirmed, deadline = 0, time.monotonic() + 5
+    while confirmed < len(set(channels)) and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=1.0)
+        if message and message["type"] == "subscribe":
+            confirmed += 1
+    return Subscription(pubsub, heartbeat, max_seconds)

@@ -13,6 +13,12 @@ ASK_FOR_PERSON = [
     "有人",
     "電話で話",
     "窓口の人",
+    "担当の方",
+    "職員さん",
+    "人間と話",
+    "スタッフと話",
+    "だれかと はなし",
+    "ひとに きき",
     "ひとと はなし",
     "ひとと話",
     "talk to a human",
@@ -21,6 +27,9 @@ ASK_FOR_PERSON = [
     "speak to someone",
     "real person",
     "human agent",
+    "speak to a human",
+    "talk to someone",
+    "talk to staff",
     "staff member",
     "operator",
     "人工客服",
@@ -67,7 +76,11 @@ SENSITIVE = [
     "助けて",
     "救急",
     "火事",
-    "倒れ",
+    "人が倒れ",
+    "家族が倒れ",
+    "倒れて動かな",
+    "意識がない",
+    "意識が無い",
     "息をしてい",
     "リストカット",
     "suicide",
@@ -77,6 +90,8 @@ SENSITIVE = [
     "abuse",
     "being beaten",
     "emergency",
+    "hurt myself",
+    "being abused",
     "自杀",
     "想死",
     "家暴",
@@ -101,12 +116,69 @@ SENSITIVE = [
 ]
 
 
+# Everyday questions that contain a sensitive word but are not emergencies: removed before matching.
+NOT_SENSITIVE = [
+    "救急医療",
+    "休日救急",
+    "救急箱",
+    "救急の日",
+    "救急講習",
+    "救命講習",
+    "火事の罹災",
+    "罹災証明",
+    "emergency shelter",
+    "emergency evacuation",
+    "emergency kit",
+    "emergency supplies",
+    "emergency drill",
+    "emergency information",
+    "emergency alert",
+    "emergency contact card",
+]
+
+# Short thanks or "OK" after staff have helped: never a reason for another hand-off.
+ACKNOWLEDGEMENTS = [
+    "ありがとう",
+    "有難う",
+    "ありがと",
+    "了解",
+    "りょうかい",
+    "わかりました",
+    "分かりました",
+    "助かりました",
+    "たすかりました",
+    "大丈夫です",
+    "thank",
+    "thx",
+    "ok",
+    "okay",
+    "got it",
+    "谢谢",
+    "謝謝",
+    "好的",
+    "감사",
+    "고맙",
+    "cảm ơn",
+    "obrigad",
+    "gracias",
+    "salamat",
+    "धन्यवाद",
+    "terima kasih",
+    "ขอบคุณ",
+    "ကျေးဇူး",
+    "merci",
+]
+MAX_ACKNOWLEDGEMENT_CHARS = 30
+
+
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).lower())
 
 
 _PERSON = [_norm(p) for p in ASK_FOR_PERSON]
 _SENSITIVE = [_norm(p) for p in SENSITIVE]
+_NOT_SENSITIVE = [_norm(p) for p in NOT_SENSITIVE]
+_ACK = [_norm(p) for p in ACKNOWLEDGEMENTS]
 
 
 def asks_for_person(text: str) -> bool:
@@ -116,4 +188,17 @@ def asks_for_person(text: str) -> bool:
 
 def is_sensitive(text: str) -> bool:
     t = _norm(text)
+    for phrase in _NOT_SENSITIVE:
+        t = t.replace(phrase, " ")
     return any(p in t for p in _SENSITIVE)
+
+
+def is_acknowledgement(text: str) -> bool:
+    """A short thank-you or OK (any supported language), not a new question."""
+    t = _norm(text).strip(" 。.!！?？~〜ー")
+    if not t or len(t) > MAX_ACKNOWLEDGEMENT_CHARS or "?" in t or "？" in t:
+        return False
+    words = re.findall(r"\w+", t)
+    if "ok" in _ACK and words and all(w in ("ok", "okay") for w in words):
+        return True
+    return any(p in t for p in _ACK if p not in ("ok", "okay"))

@@ -1,11 +1,220 @@
-"""LINE adapter (filled in by the LINE channel work)."""
+"""The LINE channel adapter: stored webhook events in, stored outbound messages out.
+
+- ``parse`` turns one stored event into neutral ``InboundMessage`` objects. Two platform chores are
+  done here, because the engine must not know about them: the resident's language is read from the
+  LINE profile on follow and first contact, and in a group or room the bot explains that it serves
+  one-to-one chats and leaves.
+- ``deliver`` sends pending messages: the reply token first (free, but valid once and briefly), then
+  push with ``X-Line-Retry-Key`` (the message's uid) when the token is expired or used, or when
+  there is none (staff replies, hand-off notices). Each message ends ``sent`` or ``failed`` with the
+  reason; a resident who unfollowed gets nothing.
+- ``busy`` shows LINE's loading animation when handling an event takes longer than about a second.
+
+The engine never imports the SDK; everything LINE-specific stays in this package.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db.models import F
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from channels.base import DeliveryContext, InboundMessage, Kind, Reply
+from chatbot.models import Conversation, InboundEvent, Message, Municipality, Resident
+
+from . import rendering
+from .client import InvalidReplyToken, LineClient, LineError
+from .parsing import parse_event, source_of
+
+log = logging.getLogger(__name__)
+
+LOADING_AFTER = 1.0  # seconds of handling after which the loading animation is shown
+LOADING_SECONDS = 20
+PROFILE_KINDS = (Kind.FOLLOW, Kind.TEXT, Kind.POSTBACK, Kind.MEDIA)
+UNFOLLOWED = "not sent: the resident has blocked (unfollowed) the LINE account"
+
+
+def client_for(municipality: Municipality) -> LineClient:
+    return LineClient(municipality.line_access_token, channel=str(municipality.pk))
+
+
+def group_notice() -> str:
+    """Why the bot leaves a group, in Japanese and English (one of them if they read the same)."""
+    texts = []
+    for code in ("ja", "en"):
+        with translation.override(code):
+            text = _(
+                "Thank you for inviting me. I answer questions about the city one-to-one only, so I will leave "
+                "this group now. Please add me as a friend and send me your question directly."
+            )
+        if text not in texts:
+            texts.append(text)
+    return "\n\n".join(texts)
 
 
 class LineAdapter:
     name = "line"
 
-    def parse(self, event):
-        raise NotImplementedError
+    # --- in ------------------------------------------------------------------------------------
 
-    def deliver(self, conversation, messages, context):
-        raise NotImplementedError
+    def parse(self, event: InboundEvent) -> list[InboundMessage]:
+        raw = event.payload if isinstance(event.payload, dict) else {}
+        item = parse_event(raw)
+        if item.group_id:
+            if item.kind == Kind.JOIN:
+                self._explain_and_leave(event.municipality, raw, item)
+            return [item]
+        if item.kind == Kind.UNKNOWN:
+            log.info("LINE event %s of type %r ignored", event.channel_event_id, raw.get("type"))
+        elif item.kind in PROFILE_KINDS and item.user_id and self._wants_profile(event.municipality, item):
+            item.language_hint = self._profile_language(event.municipality, item.user_id)
+        return [item]
+
+    def _wants_profile(self, municipality: Municipality, item: InboundMessage) -> bool:
+        known = (
+            Resident.objects.filter(municipality=municipality, channel="line", channel_user_id=item.user_id)
+            .values_list("language", "language_source")
+            .first()
+        )
+        if known is None or not known[0]:
+            return True  # first contact, or nothing known yet
+        return item.kind == Kind.FOLLOW and known[1] in ("", "default")
+
+    def _profile_language(self, municipality: Municipality, user_id: str) -> str:
+        try:
+            return client_for(municipality).profile_language(user_id)
+        except LineError as exc:
+            log.info("LINE profile of a resident not read: %s", exc)
+            return ""
+
+    def _explain_and_leave(self, municipality: Municipality, raw: dict, item: InboundMessage) -> None:
+        """A group or room: say (by reply token only, so never twice) that we serve one-to-one, and leave."""
+        source_type, source_id = source_of(raw)
+        try:
+            client = client_for(municipality)
+        except LineError as exc:
+            log.warning("cannot leave LINE %s: %s", source_type, exc)
+            return
+        if item.reply_token:
+            try:
+                client.reply(item.reply_token, [rendering.text_message(group_notice())])
+            except LineError as exc:  # an expired token on a retry: leaving matters more
+                log.info("LINE %s notice not sent: %s", source_type, exc)
+        try:
+            client.leave(source_type, source_id)
+        except LineError as exc:
+            if exc.retryable:
+                raise  # the task retries; the notice is not sent twice (its token is spent)
+            log.info("LINE %s not left: %s", source_type, exc)
+
+    # --- out -----------------------------------------------------------------------------------
+
+    def deliver(self, conversation: Conversation, messages: list[Message], context: DeliveryContext) -> None:
+        order = {m.pk: i for i, m in enumerate(messages)}
+        rows = sorted(
+            Message.objects.filter(pk__in=order, delivery=Message.Delivery.PENDING),  # unsent meanwhile: dropped
+            key=lambda m: order[m.pk],
+        )
+        if not rows:
+            return
+        resident = conversation.resident
+        if resident.unfollowed_at or resident.is_blocked:
+            _finish(rows, Message.Delivery.FAILED, UNFOLLOWED)
+            return
+        try:
+            client = client_for(conversation.municipality)
+        except LineError as exc:
+            _finish(rows, Message.Delivery.FAILED, str(exc))
+            return
+        units = []
+        for row in rows:
+            try:
+                objects = rendering.render(_reply_of(row), row.language or resident.language)
+            except ValueError as exc:  # cannot be put into LINE's shape: retrying would not help
+                _finish([row], Message.Delivery.FAILED, f"not sendable on LINE: {exc}")
+                continue
+            if objects:
+                units.append((row, objects))
+            else:
+                _finish([row], Message.Delivery.DROPPED, "nothing to send")
+        reply_token = context.reply_token
+        batches = rendering.pack(units)
+        for n, batch in enumerate(batches):
+            try:
+                sent = None
+                if reply_token:
+                    try:
+                        sent = client.reply(reply_token, batch.messages)
+                    except InvalidReplyToken as exc:
+                        _count(batch.keys, exc.attempts)
+                        log.info("LINE reply token expired or used; pushing instead")
+                    reply_token = ""  # valid once either way
+                if sent is None:
+                    sent = client.push(resident.channel_user_id, batch.messages, retry_key=str(batch.keys[0].uid))
+            except LineError as exc:
+                _count(batch.keys, exc.attempts)
+                failed = [row for later in batches[n:] for row in later.keys]
+                _finish(failed, Message.Delivery.FAILED, str(exc)[:2000])
+                log.warning("LINE delivery of %d message(s) failed: %s", len(failed), exc)
+                return
+            _count(batch.keys, sent.attempts)
+            for row, first in zip(batch.keys, batch.firsts, strict=True):
+                line_id = sent.ids[first] if first < len(sent.ids) else ""
+                Message.objects.filter(pk=row.pk).update(
+                    delivery=Message.Delivery.SENT, delivery_error="", channel_message_id=line_id[:128]
+                )
+
+    def push(self, conversation: Conversation, messages: list[Message]) -> None:
+        """Staff replies and hand-off notices: no reply token, so by push."""
+        self.deliver(conversation, messages, DeliveryContext())
+
+    # --- the loading animation -----------------------------------------------------------------
+
+    def show_loading(self, municipality: Municipality, user_id: str, seconds: int = LOADING_SECONDS) -> bool:
+        try:
+            return client_for(municipality).show_loading(user_id, seconds)
+        except LineError:
+            return False
+
+    @contextmanager
+    def busy(self, event: InboundEvent, item: InboundMessage, after: float | None = None) -> Iterator[None]:
+        """Show the loading animation if the block (handling one message) runs longer than ``after`` s.
+
+        The pipeline wraps its handling of each message in this. Only one-to-one text and postback
+        messages qualify: the animation cannot be shown in groups, and other events answer at once.
+        """
+        if item.kind not in (Kind.TEXT, Kind.POSTBACK) or not item.user_id or item.group_id:
+            yield
+            return
+        municipality = event.municipality
+        timer = threading.Timer(
+            LOADING_AFTER if after is None else after, self.show_loading, args=(municipality, item.user_id)
+        )
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+
+def _reply_of(message: Message) -> Reply:
+    if message.payload:
+        try:
+            return Reply.from_payload(message.payload)
+        except TypeError:
+            log.warning("message %s has an unreadable payload; sending its text", message.pk)
+    return Reply(text=message.text, kind=message.kind or "text")
+
+
+def _count(rows: list[Message], attempts: int) -> None:
+    Message.objects.filter(pk__in=[r.pk for r in rows]).update(delivery_attempts=F("delivery_attempts") + attempts)
+
+
+def _finish(rows: list[Message], status: str, error: str) -> None:
+    Message.objects.filter(pk__in=[r.pk for r in rows]).update(delivery=status, delivery_error=error)

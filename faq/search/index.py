@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import embed, score
-from .bm25 import BM25Field
+from . import embed, runtime, score
+from .bm25 import BM25Field, vocabulary
 from .text import analyzer, strip_fillers
+
+CHANNELS = ("words", "synonyms", "phonetic")
 
 
 @dataclass
@@ -66,6 +68,7 @@ class SearchIndex:
         params: score.Params | None = None,
         terms_cache: dict | None = None,
     ):
+        runtime.configure()
         self.params = params or score.Params()
         self.entries = entries
         self.n = len(entries)
@@ -85,10 +88,10 @@ class SearchIndex:
         body_owner = np.arange(self.n, dtype=np.int32)
         p = self.params
         self.fields: dict[str, tuple[BM25Field, BM25Field]] = {}
-        for channel in ("words", "readings", "bigrams"):
+        for c, channel in enumerate(CHANNELS):
             self.fields[channel] = (
-                BM25Field([getattr(t, channel) for t in phr_units], self.phr_owner, self.n, k1=p.k1_q, b=p.b_q),
-                BM25Field([getattr(t, channel) for t in body_units], body_owner, self.n, k1=p.k1_b, b=p.b_b),
+                BM25Field([t[c] for t in phr_units], self.phr_owner, self.n, k1=p.k1_q, b=p.b_q),
+                BM25Field([t[c] for t in body_units], body_owner, self.n, k1=p.k1_b, b=p.b_b),
             )
         assert phrasing_vectors.shape[0] == len(owners), "one vector per phrasing"
         self.phrasing_vectors = np.ascontiguousarray(phrasing_vectors, dtype=np.float32)
@@ -96,28 +99,36 @@ class SearchIndex:
         self.vector_hashes: dict[str, np.ndarray] = {}
         self.built_at = time.time()
 
-    def _terms(self, text: str, old: dict):
-        terms = self.terms_cache.get(text) or old.get(text)
-        if terms is None:
-            terms = analyzer.terms(text)
-        self.terms_cache[text] = terms
-        return terms
+    def _terms(self, text: str, old: dict) -> tuple[np.ndarray, ...]:
+        """The text's term ids per channel; cached by text so a rebuild re-analyses only what changed."""
+        encoded = self.terms_cache.get(text)
+        if encoded is None:
+            encoded = old.get(text)
+            if encoded is None:
+                terms = analyzer.terms(text)
+                encoded = tuple(vocabulary.encode(getattr(terms, channel)) for channel in CHANNELS)
+            self.terms_cache[text] = encoded
+        return encoded
 
     # --- querying -------------------------------------------------------------------------------
 
-    def features(self, query: str, query_vector: np.ndarray | None = None) -> QueryFeatures:
+    def features(
+        self, query: str, query_vector: np.ndarray | None = None, *, lexical_text: str | None = None
+    ) -> QueryFeatures:
+        """``lexical_text``: what the lexical side reads instead of the query (Japanese words for a
+        question in another language); the dense side always embeds the query as written."""
         p = self.params
-        terms = analyzer.terms(query)
-        channels = {"words": terms.words, "readings": terms.readings, "bigrams": terms.bigrams}
-        weights = {"words": 1.0, "readings": p.w_readings, "bigrams": p.w_bigrams}
+        terms = analyzer.terms(query if lexical_text is None else lexical_text)
+        weights = {"words": 1.0, "synonyms": p.w_synonyms, "phonetic": p.w_phonetic}
         total = sum(weights.values())
         lex_phr = np.zeros(len(self.phr_owner), dtype=np.float32)
         lex_b = np.zeros(self.n, dtype=np.float32)
         for channel, (phr_field, body_field) in self.fields.items():
             w = weights[channel] / total
             if w:
-                lex_phr += w * phr_field.score(channels[channel])
-                lex_b += w * body_field.score(channels[channel])
+                ids = vocabulary.lookup(getattr(terms, channel))
+                lex_phr += w * phr_field.score(ids)
+                lex_b += w * body_field.score(ids)
         if query_vector is None:
             query_vector = embed.embed_query(strip_fillers(query) if p.strip_fillers else query)
         if self.n:
@@ -128,12 +139,24 @@ class SearchIndex:
             lex_q = dense_q = dense_b = np.zeros(0, dtype=np.float32)
         return QueryFeatures(lex_q, lex_b, dense_q, dense_b)
 
-    def search(self, query: str, k: int = 10, query_vector: np.ndarray | None = None) -> list[tuple[Entry, float]]:
-        """The best k entries with their calibrated confidence, best first."""
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        query_vector: np.ndarray | None = None,
+        *,
+        foreign: bool = False,
+        lexical_text: str | None = None,
+    ) -> list[tuple[Entry, float]]:
+        """The best k entries with their calibrated confidence, best first.
+
+        ``foreign``: the query is not Japanese; ``lexical_text`` then holds the Japanese words
+        found for it (machine translation and/or glossary), and the dense side weighs more.
+        """
         if not self.n or not query.strip():
             return []
-        feats = self.features(query, query_vector)
-        fused = score.fuse(feats, self.is_chunk, self.params)
+        feats = self.features(query, query_vector, lexical_text=(lexical_text or "") if foreign else None)
+        fused = score.fuse(feats, self.is_chunk, self.params, foreign=foreign)
         k = min(k, self.n)
         top = np.argpartition(-fused, k - 1)[:k] if k < self.n else np.arange(self.n)
         top = top[np.argsort(-fused[top], kind="stable")]

@@ -3,12 +3,12 @@
 Three lexical views of a text, each a list of terms:
 
 * ``words``: content words as Sudachi *normalised forms* (split mode C, plus the A-mode parts
-  of compounds), so 子ども/こども/子供 and 引越し/引っ越し meet. Words written only in kana
-  use their reading, so ごみ and ゴミ meet too. Latin words are lower-cased surfaces.
-* ``readings``: the katakana reading of every content word, catching kana/kanji spellings
-  the dictionary does not normalise (ひっこし / 引っ越し).
-* ``bigrams``: character bigrams of the normalised text (hiragana folded to katakana), which
-  survive typos and words the dictionary splits differently.
+  of compounds), so 子ども/こども/子供 and 引越し/引っ越し meet. Words whose normalised form is
+  kana are folded to katakana, so ごみ and ゴミ meet too. Latin words are lower-cased surfaces.
+* ``synonyms``: Sudachi's synonym group ids of those words (引っ越し/転居, 紛失/無くす,
+  保育園/保育所), a dictionary-backed expansion that needs no hand-written list.
+* ``phonetic``: bigrams of the katakana reading of the text, which meet when a resident writes
+  a word in kana (がくどう / 学童), misconverts it (当本 / 謄本) or Sudachi splits it differently.
 
 Function words, auxiliaries, symbols and a small list of generic request verbs (する, できる,
 教える, ください ...) are dropped: they say how a resident asks, not what about.
@@ -21,9 +21,10 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 
-READING_POS = {"名詞", "接尾辞", "形状詞"}  # uninflected, so the surface reading is stable
+# what the phonetic view leaves out: it is about the words, not how the question is phrased
+SILENT_POS = {"補助記号", "空白", "助詞", "助動詞", "感動詞"}
 KEEP_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞"}
-DROP_POS2 = {"数詞", "助動詞語幹"}  # digits are kept via bigrams only: "3歳" should not outweigh the topic
+DROP_POS2 = {"数詞", "助動詞語幹"}  # numbers: "3歳" should not outweigh the topic
 # Generic verbs/nouns of asking and being, as Sudachi normalised forms.
 STOP_LEMMAS = {
     "為る",
@@ -77,10 +78,13 @@ STOP_LEMMAS = {
     "御",
     "つく",
     "みたい",
-    # English function words (curated translations and foreign-language queries)
-    *"a an the of to in on for and or is are am be do does did can could i my me we you it this that what "
-    "how when where which who why with at by from about please want need".split(),
 }
+# English function words (curated translations and foreign-language queries)
+ENGLISH_STOP_WORDS = (
+    "a an the of to in on for and or is are am be do does did can could i my me we you it this that what "
+    "how when where which who why with at by from about please want need"
+)
+STOP_LEMMAS |= set(ENGLISH_STOP_WORDS.split())
 # Polite request endings and conversational fillers, stripped from queries before embedding.
 FILLERS = re.compile(
     r"(を|について|のこと|の事)?(教えて|おしえて)(ください|下さい|くれ|ほしい|欲しい|もらえますか|もらえません"
@@ -91,7 +95,7 @@ FILLERS = re.compile(
 SPACE = re.compile(r"\s+")
 LATIN = re.compile(r"^[0-9a-z][0-9a-z'._+-]*$")
 KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
-PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+MAX_CHARS = 4000  # longer texts: the head is enough for an index
 
 
 def normalise(text: str) -> str:
@@ -109,22 +113,17 @@ def to_katakana(text: str) -> str:
     return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in text)
 
 
-def bigrams(text: str) -> list[str]:
-    out: list[str] = []
-    for piece in PUNCT.split(to_katakana(normalise(text))):
-        if not piece:
-            continue
-        if len(piece) == 1:
-            out.append(piece)
-        out.extend(piece[i : i + 2] for i in range(len(piece) - 1))
-    return out
+def _grams(piece: str) -> list[str]:
+    if len(piece) == 1:
+        return [piece]
+    return [piece[i : i + 2] for i in range(len(piece) - 1)]
 
 
 @dataclass
 class Terms:
     words: list[str]
-    readings: list[str]
-    bigrams: list[str]
+    synonyms: list[str]
+    phonetic: list[str]
 
 
 class Analyzer:
@@ -143,7 +142,7 @@ class Analyzer:
                     from sudachipy import Dictionary
 
                     self._dictionary = Dictionary(dict="core")
-            tok = self._local.tokenizer = self._dictionary.create()
+            tok = self._local.tokenizer = self._dictionary.tokenizer()
         return tok
 
     def terms(self, text: str) -> Terms:
@@ -151,31 +150,34 @@ class Analyzer:
 
         text = normalise(text)
         words: list[str] = []
-        readings: list[str] = []
-        if text:
-            for morpheme in self._tokenizer().tokenize(text[:4000], SplitMode.C):
-                pos = morpheme.part_of_speech()
-                if pos[0] not in KEEP_POS or pos[1] in DROP_POS2:
+        synonyms: list[str] = []
+        sounds: list[str] = []
+        if not text:
+            return Terms(words, synonyms, [])
+        for morpheme in self._tokenizer().tokenize(text[:MAX_CHARS], SplitMode.C):
+            pos = morpheme.part_of_speech()
+            silent = pos[0] in SILENT_POS
+            sounds.append(" " if silent or LATIN.match(morpheme.surface()) else morpheme.reading_form())
+            if pos[0] not in KEEP_POS or pos[1] in DROP_POS2:
+                continue
+            parts = list(morpheme.split(SplitMode.A))
+            if len(parts) > 1:
+                keys = [_key(part) for part in parts]
+                for part, key in zip(parts, keys, strict=True):
+                    if key and part.part_of_speech()[0] in KEEP_POS:
+                        words.append(key)
+                        synonyms.extend(f"#{g}" for g in part.synonym_group_ids())
+                kept = [k for k in keys if k]
+                if len(kept) > 1:
+                    words.append("".join(kept))
+            else:
+                key = _key(morpheme)
+                if not key:
                     continue
-                parts = morpheme.split(SplitMode.A)
-                keys = [k for k in (_key(p) for p in parts) if k]
-                if len(parts) > 1:
-                    for part, key in zip(parts, (_key(p) for p in parts), strict=True):
-                        if key and part.part_of_speech()[0] in KEEP_POS and key not in STOP_LEMMAS:
-                            words.append(key)
-                    compound = "".join(keys)
-                    if compound and compound not in words:
-                        words.append(compound)
-                else:
-                    key = _key(morpheme)
-                    if not key or key in STOP_LEMMAS or morpheme.normalized_form() in STOP_LEMMAS:
-                        continue
-                    words.append(key)
-                if pos[0] in READING_POS and not LATIN.match(morpheme.surface()):
-                    if len(parts) > 1:
-                        readings.extend(p.reading_form() for p in parts if p.part_of_speech()[0] in READING_POS)
-                    readings.append(morpheme.reading_form())
-        return Terms(words, readings, bigrams(text))
+                words.append(key)
+            synonyms.extend(f"#{g}" for g in morpheme.synonym_group_ids())
+        phonetic = [g for piece in "".join(sounds).split() for g in _grams(piece)]
+        return Terms(words, synonyms, phonetic)
 
     def words(self, text: str) -> list[str]:
         return self.terms(text).words
@@ -186,7 +188,7 @@ def _key(morpheme) -> str:
     if not surface:
         return ""
     if LATIN.match(surface):
-        return surface
+        return "" if surface in STOP_LEMMAS else surface
     normalised = morpheme.normalized_form()
     if normalised in STOP_LEMMAS:
         return ""

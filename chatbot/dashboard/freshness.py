@@ -1,0 +1,155 @@
+"""Content freshness: FAQ entries due for review or expiring, and cited homepage pages that changed.
+
+Each function returns a ``Table`` (``extra["ids"]`` holds the FAQ primary key of each row, for links).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chatbot.models import Municipality
+
+from .tables import Column, Table
+
+REVIEW_AFTER_DAYS = 365
+EXPIRY_WARNING_DAYS = 30
+
+
+def review_due(municipality: Municipality, now: datetime | None = None) -> Table:
+    from faq.models import FAQ
+
+    now = now or timezone.now()
+    limit = now - timedelta(days=REVIEW_AFTER_DAYS)
+    faqs = (
+        FAQ.objects.filter(municipality=municipality, status=FAQ.Status.PUBLISHED)
+        .filter(Q(last_reviewed_at__isnull=True) | Q(last_reviewed_at__lt=limit))
+        .order_by(F("last_reviewed_at").asc(nulls_first=True), "external_id")
+    )
+    tz = ZoneInfo(municipality.time_zone or "Asia/Tokyo")
+    rows = [
+        [
+            faq.external_id,
+            faq.question,
+            faq.department,
+            faq.last_reviewed_at.astimezone(tz).date().isoformat() if faq.last_reviewed_at else "",
+        ]
+        for faq in faqs
+    ]
+    return Table(
+        "review_due",
+        _("FAQ entries due for review"),
+        [
+            Column("external_id", _("ID")),
+            Column("question", _("Question")),
+            Column("department", _("Department")),
+            Column("last_reviewed", _("Last reviewed")),
+        ],
+        rows,
+        note=_("Published entries never reviewed, or last reviewed more than %(days)s days ago.")
+        % {"days": REVIEW_AFTER_DAYS},
+        extra={"ids": [faq.pk for faq in faqs]},
+    )
+
+
+def expiring(municipality: Municipality, today: date | None = None) -> Table:
+    from faq.models import FAQ
+
+    tz = ZoneInfo(municipality.time_zone or "Asia/Tokyo")
+    today = today or timezone.now().astimezone(tz).date()
+    faqs = FAQ.objects.filter(
+        municipality=municipality,
+        status=FAQ.Status.PUBLISHED,
+        valid_until__isnull=False,
+        valid_until__lte=today + timedelta(days=EXPIRY_WARNING_DAYS),
+    ).order_by("valid_until", "external_id")
+    rows = [
+        [faq.external_id, faq.question, faq.valid_until.isoformat(), (faq.valid_until - today).days] for faq in faqs
+    ]
+    return Table(
+        "expiring",
+        _("FAQ entries expired or expiring soon"),
+        [
+            Column("external_id", _("ID")),
+            Column("question", _("Question")),
+            Column("valid_until", _("Valid until")),
+            Column("days_left", _("Days left")),
+        ],
+        rows,
+        note=_(
+            "Published entries whose validity ends within %(days)s days. The bot no longer answers with "
+            "an expired entry (negative days)."
+        )
+        % {"days": EXPIRY_WARNING_DAYS},
+        extra={"ids": [faq.pk for faq in faqs]},
+    )
+
+
+def _url_key(base: str, url: str) -> str:
+    from faq.models import resolve_url
+
+    full = resolve_url(base, url.strip())
+    return full.split("#", 1)[0].rstrip("/").lower()
+
+
+def changed_sources(municipality: Municipality) -> Table:
+    """Homepage pages cited by an FAQ entry that disappeared or changed after the entry was last reviewed."""
+    from faq.models import FAQ, Page
+
+    base = municipality.website_url
+    pages: dict[str, list] = defaultdict(list)
+    for page in Page.objects.filter(municipality=municipality):
+        pages[_url_key(base, page.url)].append(page)
+    tz = ZoneInfo(municipality.time_zone or "Asia/Tokyo")
+    rows, ids = [], []
+    faqs = FAQ.objects.filter(municipality=municipality, status=FAQ.Status.PUBLISHED).exclude(url="")
+    for faq in faqs.order_by("external_id"):
+        reviewed = faq.last_reviewed_at or faq.created_at
+        for page in pages.get(_url_key(base, faq.url), []):
+            if page.gone_at and page.gone_at > reviewed:
+                what, when = _("disappeared"), page.gone_at
+            elif page.gone_at is None and page.changed_at > reviewed:
+                what, when = _("changed"), page.changed_at
+            else:
+                continue
+            rows.append(
+                [
+                    faq.external_id,
+                    faq.question,
+                    page.url,
+                    page.title,
+                    str(what),
+                    when.astimezone(tz).date().isoformat(),
+                    faq.last_reviewed_at.astimezone(tz).date().isoformat() if faq.last_reviewed_at else "",
+                ]
+            )
+            ids.append(faq.pk)
+    return Table(
+        "changed_sources",
+        _("FAQ sources that changed or disappeared since the entry was reviewed"),
+        [
+            Column("external_id", _("ID")),
+            Column("question", _("Question")),
+            Column("url", _("Page")),
+            Column("title", _("Page title")),
+            Column("what", _("What happened")),
+            Column("when", _("When")),
+            Column("last_reviewed", _("FAQ last reviewed")),
+        ],
+        rows,
+        note=_("An entry never reviewed is compared with the date it was created."),
+        extra={"ids": ids},
+    )
+
+
+CONTENT_TABLES: dict[str, Callable[[Municipality], Table]] = {
+    "review_due": review_due,
+    "expiring": expiring,
+    "changed_sources": changed_sources,
+}

@@ -1,0 +1,816 @@
+"""Every figure of the operations dashboard, computed from the live tables.
+
+One function per chart returns a ``Table`` (``tables``): the chart is drawn from it
+(``Table.chart_data``) and the CSV export writes it (``Table.csv_rows``), so the two can never
+disagree. Similar unanswered questions are grouped by ``clusters``; content freshness is in
+``freshness``.
+
+    f = Filters(municipality, date(2026, 7, 1), date(2026, 7, 31), channel="line")
+    report = build(f)                      # every table and headline figure of the page
+    daily(f).rows                          # [[date, conversations, messages, replies], ...]
+
+Definitions (the page says them in words too):
+- A *message from a resident* is an inbound message that a resident typed or tapped (text, button,
+  sticker/image); follow, unfollow and unsend events are not messages.
+- A *conversation* counts once per day (or period) in which the resident wrote in it.
+- *Asked*: a conversation with at least one question to the bot (an answer log) or a ticket in the
+  period. Each asked conversation falls into exactly one outcome: handed off (a ticket was opened)
+  > marked unhelpful > self-resolved (answered) > not answered (only asked back / refused).
+- *Office hours* are the hand-off business hours (``handoff.hours``: the city's calendar, else
+  weekdays 8:30-17:15, Japanese public holidays and 12/29-1/3 closed).
+- Days and hours are the municipality's local time.
+"""
+
+from __future__ import annotations
+
+import statistics
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
+
+from chatbot.models import AnswerLog, Channel, Message, Municipality
+
+from .clusters import cluster_questions
+from .freshness import CONTENT_TABLES
+from .tables import ChartSpec, Column, Table, pct
+
+NOT_MESSAGES = ("follow", "unfollow", "join", "leave", "unsend")
+TOP_FAQ_LIMIT = 15
+MAX_RANGE_DAYS = 400
+
+# Answer log decisions (chatbot.engine.AnswerStatus values; repeated here to keep this module light).
+ANSWERED = "answer"
+HANDOFF = "handoff"
+# Hand-offs that are not a gap in the content: the resident asked for a person, or a sensitive topic.
+NOT_CONTENT_GAPS = ("asked_for_person", "sensitive")
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    municipality: Municipality
+    start: date
+    end: date  # inclusive
+    channel: str = ""  # "" (all), "line" or "web"
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.municipality.time_zone or "Asia/Tokyo")
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, self.tz)
+
+    @property
+    def end_before(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, self.tz)
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def day(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+    def period(self, field_name: str) -> Q:
+        return Q(**{f"{field_name}__gte": self.start_at, f"{field_name}__lt": self.end_before})
+
+    def channel_q(self, resident_path: str) -> Q:
+        """Filter on the resident's channel, e.g. ``channel_q("conversation__resident")``."""
+        return Q(**{f"{resident_path}__channel": self.channel}) if self.channel else Q()
+
+
+# --- office hours ---------------------------------------------------------------------------------------
+
+
+class OfficeHours:
+    """``is_open(moment)`` from the hand-off business calendar, cached per local day."""
+
+    def __init__(self, municipality: Municipality):
+        self.schedule = _schedule_for(municipality)
+        self._periods: dict[date, list[tuple[datetime, datetime]]] = {}
+
+    def is_open(self, moment: datetime) -> bool:
+        s = self.schedule
+        if getattr(s, "always_open", False):
+            return True
+        local = moment.astimezone(s.tz)
+        day = local.date()
+        if day not in self._periods:
+            self._periods[day] = s.periods(day)
+        return any(start <= local < end for start, end in self._periods[day])
+
+
+def _schedule_for(municipality):
+    try:
+        from handoff.hours import schedule_for
+    except ImportError:  # pragma: no cover - hand-off always ships hours; kept for a partial install
+        return _FallbackSchedule(ZoneInfo(municipality.time_zone or "Asia/Tokyo"))
+    return schedule_for(municipality)
+
+
+@dataclass(frozen=True)
+class _FallbackSchedule:
+    """Weekdays 8:30-17:15 local time, Japanese public holidays closed."""
+
+    tz: ZoneInfo
+    always_open: bool = False
+
+    def periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        import holidays
+
+        if day.weekday() >= 5 or day in holidays.country_holidays("JP", years=day.year):
+            return []
+        return [(datetime.combine(day, time(8, 30), self.tz), datetime.combine(day, time(17, 15), self.tz))]
+
+
+# --- base querysets -------------------------------------------------------------------------------------
+
+
+def resident_messages(f: Filters):
+    return Message.objects.filter(
+        f.period("created_at"),
+        f.channel_q("conversation__resident"),
+        conversation__municipality=f.municipality,
+        direction=Message.Direction.INBOUND,
+        sender=Message.Sender.RESIDENT,
+    ).exclude(kind__in=NOT_MESSAGES)
+
+
+def answer_logs(f: Filters):
+    return AnswerLog.objects.filter(
+        f.period("created_at"), f.channel_q("conversation__resident"), municipality=f.municipality
+    )
+
+
+def tickets(f: Filters):
+    from handoff.models import Ticket
+
+    return Ticket.objects.filter(
+        f.period("created_at"), f.channel_q("conversation__resident"), municipality=f.municipality
+    )
+
+
+# --- usage ------------------------------------------------------------------------------------------------
+
+
+def daily(f: Filters) -> Table:
+    conversations: dict[date, set[int]] = defaultdict(set)
+    messages: Counter[date] = Counter()
+    for conversation_id, created_at in resident_messages(f).values_list("conversation_id", "created_at"):
+        day = f.day(created_at)
+        conversations[day].add(conversation_id)
+        messages[day] += 1
+    replies: Counter[date] = Counter()
+    outbound = Message.objects.filter(
+        f.period("created_at"),
+        f.channel_q("conversation__resident"),
+        conversation__municipality=f.municipality,
+        direction=Message.Direction.OUTBOUND,
+    ).exclude(delivery=Message.Delivery.DROPPED)
+    for created_at in outbound.values_list("created_at", flat=True):
+        replies[f.day(created_at)] += 1
+    rows = [[d.isoformat(), len(conversations[d]), messages[d], replies[d]] for d in f.days]
+    return Table(
+        "daily",
+        _("Conversations and messages per day"),
+        [
+            Column("date", _("Date")),
+            Column("conversations", _("Conversations")),
+            Column("messages", _("Messages from residents")),
+            Column("replies", _("Replies (bot and staff)")),
+        ],
+        rows,
+        ChartSpec("line", ("conversations", "messages")),
+        note=_("A conversation counts once on each day the resident wrote in it."),
+    )
+
+
+def hourly(f: Filters) -> Table:
+    hours = OfficeHours(f.municipality)
+    inside: Counter[int] = Counter()
+    outside: Counter[int] = Counter()
+    for created_at in resident_messages(f).values_list("created_at", flat=True):
+        hour = f.local(created_at).hour
+        (inside if hours.is_open(created_at) else outside)[hour] += 1
+    rows = [[f"{h:02d}:00", inside[h], outside[h], inside[h] + outside[h]] for h in range(24)]
+    return Table(
+        "hourly",
+        _("Messages by hour of day"),
+        [
+            Column("hour", _("Hour")),
+            Column("office_hours", _("During office hours")),
+            Column("outside", _("Outside office hours")),
+            Column("total", _("All messages")),
+        ],
+        rows,
+        ChartSpec("bar", ("office_hours", "outside"), stacked=True),
+        note=_("Office hours are the hand-off business hours: weekdays 8:30-17:15 unless the city set its own."),
+    )
+
+
+def channels(f: Filters) -> Table:
+    conversations: dict[str, set[int]] = defaultdict(set)
+    messages: Counter[str] = Counter()
+    for channel, conversation_id in resident_messages(f).values_list(
+        "conversation__resident__channel", "conversation_id"
+    ):
+        conversations[channel].add(conversation_id)
+        messages[channel] += 1
+    shown = [f.channel] if f.channel else [c for c, _label in Channel.choices]
+    names = dict(Channel.choices)
+    rows = [[str(names.get(c, c)), len(conversations[c]), messages[c]] for c in shown]
+    return Table(
+        "channels",
+        _("Channels"),
+        [
+            Column("channel", _("Channel")),
+            Column("conversations", _("Conversations")),
+            Column("messages", _("Messages from residents")),
+        ],
+        rows,
+        ChartSpec("doughnut", ("conversations",)),
+    )
+
+
+def language_name(code: str) -> str:
+    if not code:
+        return str(_("unknown"))
+    try:
+        info = get_language_info(code)
+    except KeyError:
+        return code
+    return unicodedata.normalize("NFC", f"{info['name_local']} ({code})")
+
+
+def languages(f: Filters) -> Table:
+    conversations: dict[str, set[int]] = defaultdict(set)
+    messages: Counter[str] = Counter()
+    for lang, conversation_id in resident_messages(f).values_list("language", "conversation_id"):
+        conversations[lang or ""].add(conversation_id)
+        messages[lang or ""] += 1
+    order = sorted(conversations, key=lambda code: (-len(conversations[code]), -messages[code], code))
+    rows = [[language_name(code), len(conversations[code]), messages[code]] for code in order]
+    return Table(
+        "languages",
+        _("Languages"),
+        [
+            Column("language", _("Language")),
+            Column("conversations", _("Conversations")),
+            Column("messages", _("Messages from residents")),
+        ],
+        rows,
+        ChartSpec("bar", ("conversations",), horizontal=True),
+        note=_("A conversation held in two languages counts in both."),
+    )
+
+
+# --- outcomes ---------------------------------------------------------------------------------------------
+
+OUTCOMES = ("self_resolved", "handed_off", "unhelpful", "not_answered")
+
+
+def conversation_outcomes(f: Filters) -> dict[int, str]:
+    """Each asked conversation of the period and its one outcome."""
+    answered: set[int] = set()
+    unhelpful: set[int] = set()
+    handed_off: set[int] = set()
+    asked: set[int] = set()
+    for conversation_id, decision, feedback in (
+        answer_logs(f).filter(conversation__isnull=False).values_list("conversation_id", "decision", "feedback")
+    ):
+        asked.add(conversation_id)
+        if decision == ANSWERED:
+            answered.add(conversation_id)
+        elif decision == HANDOFF:
+            handed_off.add(conversation_id)
+        if feedback == AnswerLog.Feedback.UNHELPFUL:
+            unhelpful.add(conversation_id)
+    for conversation_id in tickets(f).values_list("conversation_id", flat=True):
+        asked.add(conversation_id)
+        handed_off.add(conversation_id)
+    outcomes = {}
+    for conversation_id in asked:
+        if conversation_id in handed_off:
+            outcomes[conversation_id] = "handed_off"
+        elif conversation_id in unhelpful:
+            outcomes[conversation_id] = "unhelpful"
+        elif conversation_id in answered:
+            outcomes[conversation_id] = "self_resolved"
+        else:
+            outcomes[conversation_id] = "not_answered"
+    return outcomes
+
+
+def resolution(f: Filters) -> Table:
+    counts = Counter(conversation_outcomes(f).values())
+    total = sum(counts.values())
+    labels = {
+        "self_resolved": _("Resolved by the bot"),
+        "handed_off": _("Handed to staff"),
+        "unhelpful": _("Answer marked not helpful"),
+        "not_answered": _("Not answered (asked back or refused)"),
+    }
+    rows = [[str(labels[o]), counts[o], pct(counts[o], total)] for o in OUTCOMES]
+    return Table(
+        "resolution",
+        _("How conversations ended"),
+        [Column("outcome", _("Outcome")), Column("conversations", _("Conversations")), Column("share", _("Share (%)"))],
+        rows,
+        ChartSpec("doughnut", ("conversations",)),
+        note=_(
+            "Self-resolved: the bot answered, nobody was handed the conversation and no answer was marked not helpful."
+        ),
+        extra={"counts": dict(counts), "total": total},
+    )
+
+
+def handoff_reasons(f: Filters) -> Table:
+    from handoff.models import Ticket
+
+    counts = Counter(tickets(f).values_list("reason", flat=True))
+    names = dict(Ticket.Reason.choices)
+    order = [r for r, _label in Ticket.Reason.choices] + sorted(set(counts) - set(names))
+    total = sum(counts.values())
+    rows = [[str(names.get(r, r)), counts[r], pct(counts[r], total)] for r in order]
+    return Table(
+        "handoff_reasons",
+        _("Why conversations were handed to staff"),
+        [Column("reason", _("Reason")), Column("tickets", _("Hand-offs")), Column("share", _("Share (%)"))],
+        rows,
+        ChartSpec("bar", ("tickets",), horizontal=True),
+    )
+
+
+RESPONSE_BUCKETS: list[tuple[str, timedelta | None]] = [
+    ("under_5m", timedelta(minutes=5)),
+    ("under_15m", timedelta(minutes=15)),
+    ("under_1h", timedelta(hours=1)),
+    ("under_4h", timedelta(hours=4)),
+    ("under_1d", timedelta(days=1)),
+    ("over_1d", None),
+]
+
+
+def _bucket_labels() -> dict[str, str]:
+    return {
+        "under_5m": str(_("under 5 min")),
+        "under_15m": str(_("5-15 min")),
+        "under_1h": str(_("15-60 min")),
+        "under_4h": str(_("1-4 hours")),
+        "under_1d": str(_("4-24 hours")),
+        "over_1d": str(_("over 1 day")),
+        "none": str(_("no staff reply yet")),
+    }
+
+
+def response_times(f: Filters) -> list[tuple[datetime, timedelta | None]]:
+    """(opened at, time to the first staff reply or None) for each ticket opened in the period.
+
+    The ticket's ``first_response_at`` when the console recorded it, else the first staff message in
+    the conversation after the ticket was opened.
+    """
+    rows = list(tickets(f).values_list("pk", "conversation_id", "created_at", "first_response_at"))
+    missing = {conversation_id for _pk, conversation_id, _c, first in rows if first is None}
+    staff_replies: dict[int, list[datetime]] = defaultdict(list)
+    if missing:
+        for conversation_id, created_at in (
+            Message.objects.filter(conversation_id__in=missing, sender=Message.Sender.STAFF)
+            .order_by("created_at")
+            .values_list("conversation_id", "created_at")
+        ):
+            staff_replies[conversation_id].append(created_at)
+    out = []
+    for _pk, conversation_id, opened, first in rows:
+        if first is None:
+            first = next((t for t in staff_replies[conversation_id] if t >= opened), None)
+        out.append((opened, first - opened if first else None))
+    return out
+
+
+def first_response(f: Filters) -> Table:
+    hours = OfficeHours(f.municipality)
+    inside: Counter[str] = Counter()
+    outside: Counter[str] = Counter()
+    for opened, waited in response_times(f):
+        bucket = "none"
+        if waited is not None:
+            bucket = next(key for key, limit in RESPONSE_BUCKETS if limit is None or waited < limit)
+        (inside if hours.is_open(opened) else outside)[bucket] += 1
+    labels = _bucket_labels()
+    keys = [k for k, _limit in RESPONSE_BUCKETS] + ["none"]
+    rows = [[labels[k], inside[k], outside[k]] for k in keys]
+    return Table(
+        "first_response",
+        _("Time to the first staff reply"),
+        [
+            Column("wait", _("Waited")),
+            Column("office_hours", _("Handed off during office hours")),
+            Column("outside", _("Handed off outside office hours")),
+        ],
+        rows,
+        ChartSpec("bar", ("office_hours", "outside"), stacked=True),
+    )
+
+
+def response_summary(f: Filters) -> dict:
+    hours = OfficeHours(f.municipality)
+    waits = [(opened, w) for opened, w in response_times(f) if w is not None]
+    minutes = [w.total_seconds() / 60 for _o, w in waits]
+    office = [w.total_seconds() / 60 for o, w in waits if hours.is_open(o)]
+    return {
+        "median_minutes": round(statistics.median(minutes), 1) if minutes else None,
+        "median_office_minutes": round(statistics.median(office), 1) if office else None,
+        "answered": len(minutes),
+    }
+
+
+POSITIVE_RATINGS = ("good", "4", "5")
+NEUTRAL_RATINGS = ("3",)
+NEGATIVE_RATINGS = ("bad", "1", "2")
+
+
+def satisfaction(f: Filters) -> Table:
+    feedback = Counter(answer_logs(f).exclude(feedback="").values_list("feedback", flat=True))
+    rows = [
+        [
+            str(_("Bot answers (helpful?)")),
+            feedback[AnswerLog.Feedback.HELPFUL],
+            0,
+            feedback[AnswerLog.Feedback.UNHELPFUL],
+        ]
+    ]
+    ratings = _ratings(f)
+    if ratings is not None:
+        rows.append(
+            [
+                str(_("Staff help (rating after resolution)")),
+                sum(ratings[v] for v in POSITIVE_RATINGS),
+                sum(ratings[v] for v in NEUTRAL_RATINGS),
+                sum(ratings[v] for v in NEGATIVE_RATINGS),
+            ]
+        )
+    for row in rows:
+        row.append(pct(row[1], row[1] + row[2] + row[3]))
+    return Table(
+        "satisfaction",
+        _("Satisfaction"),
+        [
+            Column("source", _("Asked about")),
+            Column("positive", _("Satisfied / helpful")),
+            Column("neutral", _("Neutral")),
+            Column("negative", _("Not satisfied / not helpful")),
+            Column("share", _("Satisfied (%)")),
+        ],
+        rows,
+        ChartSpec("bar", ("positive", "neutral", "negative"), stacked=True, horizontal=True),
+        note=_("Residents answer a yes/no question after a bot answer, and rate staff help after a resolution."),
+    )
+
+
+def _ratings(f: Filters) -> Counter | None:
+    """Ratings of resolved tickets, by the day they were given (None when hand-off keeps no ratings)."""
+    from handoff.models import Ticket
+
+    names = {fl.name for fl in Ticket._meta.get_fields()}
+    if not {"rating", "rated_at"} <= names:
+        return None
+    qs = Ticket.objects.filter(
+        f.period("rated_at"), f.channel_q("conversation__resident"), municipality=f.municipality
+    ).exclude(rating="")
+    return Counter(qs.values_list("rating", flat=True))
+
+
+# --- the FAQ ---------------------------------------------------------------------------------------------
+
+
+def faq_hits(f: Filters) -> Counter:
+    return Counter(
+        answer_logs(f).filter(decision=ANSWERED, answered_faq__isnull=False).values_list("answered_faq_id", flat=True)
+    )
+
+
+def top_faq(f: Filters) -> Table:
+    from faq.models import FAQ
+
+    hits = faq_hits(f)
+    top = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_FAQ_LIMIT]
+    faqs = FAQ.objects.in_bulk([pk for pk, _n in top])
+    feedback: dict[int, Counter] = defaultdict(Counter)
+    for pk, value in (
+        answer_logs(f)
+        .filter(decision=ANSWERED, answered_faq_id__in=[pk for pk, _n in top])
+        .exclude(feedback="")
+        .values_list("answered_faq_id", "feedback")
+    ):
+        feedback[pk][value] += 1
+    rows = []
+    for pk, n in top:
+        faq = faqs.get(pk)
+        label = f"{faq.external_id} {_shorten(faq.question, 40)}" if faq else f"#{pk}"
+        rows.append([label, n, feedback[pk][AnswerLog.Feedback.HELPFUL], feedback[pk][AnswerLog.Feedback.UNHELPFUL]])
+    return Table(
+        "top_faq",
+        _("Most used FAQ entries"),
+        [
+            Column("faq", _("FAQ entry")),
+            Column("answers", _("Answers given")),
+            Column("helpful", _("Marked helpful")),
+            Column("unhelpful", _("Marked not helpful")),
+        ],
+        rows,
+        ChartSpec("bar", ("answers",), horizontal=True),
+        extra={"ids": [pk for pk, _n in top]},
+    )
+
+
+def faq_never_hit(f: Filters) -> Table:
+    from faq.models import FAQ
+
+    hit = set(faq_hits(f))
+    faqs = [
+        faq for faq in FAQ.objects.answerable(f.municipality).order_by("category", "external_id") if faq.pk not in hit
+    ]
+    rows = [[faq.external_id, faq.question, faq.category, faq.department] for faq in faqs]
+    return Table(
+        "faq_never_hit",
+        _("FAQ entries never used in this period"),
+        [
+            Column("external_id", _("ID")),
+            Column("question", _("Question")),
+            Column("category", _("Category")),
+            Column("department", _("Department")),
+        ],
+        rows,
+        note=_("Published entries the bot did not answer with once. Check their wording, or retire them."),
+        extra={"ids": [faq.pk for faq in faqs]},
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- unanswered questions ---------------------------------------------------------------------------------
+
+
+def unanswered_questions(f: Filters) -> list[tuple[str, str]]:
+    """(masked question, language) for each question the bot could not answer well in the period.
+
+    Content gaps only: hand-offs for low confidence or repeated failure, and answers marked not
+    helpful. When the log came from a button (e.g. "none of these"), the question is the resident's
+    last typed question before it.
+    """
+    from chatbot.masking import mask
+
+    gap = (Q(decision=HANDOFF) & ~Q(reason__in=NOT_CONTENT_GAPS)) | (
+        Q(decision=ANSWERED) & Q(feedback=AnswerLog.Feedback.UNHELPFUL)
+    )
+    rows = list(
+        answer_logs(f)
+        .filter(gap)
+        .order_by("created_at", "pk")
+        .values_list("pk", "conversation_id", "query", "language", "message__kind", "created_at")
+    )
+    from_buttons = [r for r in rows if r[4] == "postback" and r[1] is not None]
+    typed_before: dict[int, str] = {}
+    for pk, conversation_id, _q, _lang, _kind, created_at in from_buttons:
+        earlier = (
+            AnswerLog.objects.filter(conversation_id=conversation_id, created_at__lte=created_at, pk__lt=pk)
+            .exclude(message__kind="postback")
+            .exclude(query="")
+            .order_by("-created_at", "-pk")
+            .values_list("query", flat=True)
+            .first()
+        )
+        typed_before[pk] = earlier or ""
+    out = []
+    seen_typed: set[tuple[int | None, str]] = set()
+    for pk, conversation_id, query, lang, kind, _created in rows:
+        text = typed_before.get(pk, "") if kind == "postback" else query
+        text = mask(" ".join((text or "").split()))
+        if not text:
+            continue
+        key = (conversation_id, text)
+        if kind == "postback" and key in seen_typed:
+            continue  # the same typed question already counted (e.g. asked back, then "none of these")
+        seen_typed.add(key)
+        out.append((text, lang or ""))
+    return out
+
+
+def unanswered(f: Filters, *, method: str = "auto") -> Table:
+    clusters = cluster_questions(unanswered_questions(f), method=method)
+    rows = [
+        [
+            c.label,
+            c.count,
+            " / ".join(f"{text} ({n})" for text, n in c.variants),
+            ", ".join(code or "?" for code in c.languages),
+        ]
+        for c in clusters
+    ]
+    return Table(
+        "unanswered",
+        _("Questions the bot could not answer, grouped"),
+        [
+            Column("question", _("Question (most frequent wording)")),
+            Column("count", _("Times asked")),
+            Column("variants", _("Other wordings")),
+            Column("languages", _("Languages")),
+        ],
+        rows,
+        note=_("Hand-offs because the bot was unsure, and answers marked not helpful. Personal data is masked."),
+        extra={"clusters": clusters},
+    )
+
+
+# --- costs -------------------------------------------------------------------------------------------------
+
+
+def costs_configured() -> bool:
+    llm = bool(getattr(settings, "OPENAI_API_KEY", "") or getattr(settings, "OPENAI_BASE_URL", ""))
+    translator = getattr(settings, "TRANSLATOR", "none") not in ("", "none")
+    return llm or translator
+
+
+def tokens_daily(f: Filters) -> Table:
+    tokens: Counter[date] = Counter()
+    calls: Counter[date] = Counter()
+    for created_at, n in answer_logs(f).filter(tokens__gt=0).values_list("created_at", "tokens"):
+        day = f.day(created_at)
+        tokens[day] += n
+        calls[day] += 1
+    rows = [[d.isoformat(), tokens[d], calls[d]] for d in f.days]
+    return Table(
+        "tokens",
+        _("Language model tokens per day"),
+        [Column("date", _("Date")), Column("tokens", _("Tokens")), Column("answers", _("Answers using the model"))],
+        rows,
+        ChartSpec("bar", ("tokens",)),
+    )
+
+
+def translated_characters_daily(f: Filters) -> Table:
+    """Characters sent to the machine translator: city content (cached once) and conversation messages."""
+    content: Counter[date] = Counter()
+    try:
+        from chatbot.models import CachedTranslation
+    except ImportError:  # pragma: no cover - the translation cache is part of chatbot.models
+        CachedTranslation = None
+    if CachedTranslation is not None and not f.channel:
+        for created_at, text in (
+            CachedTranslation.objects.filter(f.period("created_at"), municipality=f.municipality)
+            .exclude(backend__in=("", "none"))
+            .values_list("created_at", "source_text")
+        ):
+            content[f.day(created_at)] += len(text)
+    talk: Counter[date] = Counter()
+    for created_at, direction, text, translation, translation_language in Message.objects.filter(
+        f.period("created_at"),
+        f.channel_q("conversation__resident"),
+        conversation__municipality=f.municipality,
+        machine_translated=True,
+    ).values_list("created_at", "direction", "text", "translation", "translation_language"):
+        # Inbound: the resident's text was translated; outbound: the staff member's Japanese was.
+        source = text if direction == Message.Direction.INBOUND or translation_language != "ja" else translation
+        talk[f.day(created_at)] += len(source)
+    rows = [[d.isoformat(), content[d], talk[d]] for d in f.days]
+    return Table(
+        "translated_characters",
+        _("Machine-translated characters per day"),
+        [
+            Column("date", _("Date")),
+            Column("content", _("City content (FAQ, pages)")),
+            Column("conversations", _("Conversation messages")),
+        ],
+        rows,
+        ChartSpec("bar", ("content", "conversations"), stacked=True),
+        note=_(
+            "City content is translated once and cached (not split by channel). Messages older than the "
+            "retention period no longer have text, so they count as zero."
+        ),
+    )
+
+
+def month_tokens(municipality: Municipality, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    tz = ZoneInfo(municipality.time_zone or "Asia/Tokyo")
+    first = datetime.combine(now.astimezone(tz).date().replace(day=1), time.min, tz)
+    from django.db.models import Sum
+
+    return (
+        AnswerLog.objects.filter(municipality=municipality, created_at__gte=first).aggregate(n=Sum("tokens"))["n"] or 0
+    )
+
+
+def token_budget(municipality: Municipality) -> tuple[int, int]:
+    """(tokens used this month, monthly budget or 0), as the generation budget counts them."""
+    try:
+        from chatbot.generation.budget import budget_status
+    except ImportError:  # pragma: no cover - generation not installed
+        return month_tokens(municipality), int(getattr(settings, "LLM_MONTHLY_TOKEN_BUDGET", 0) or 0)
+    status = budget_status(municipality)
+    return status.used, status.budget
+
+
+# --- the page ----------------------------------------------------------------------------------------------
+
+CHART_TABLES: dict[str, Callable[[Filters], Table]] = {
+    "daily": daily,
+    "hourly": hourly,
+    "resolution": resolution,
+    "handoff_reasons": handoff_reasons,
+    "first_response": first_response,
+    "satisfaction": satisfaction,
+    "languages": languages,
+    "channels": channels,
+    "top_faq": top_faq,
+}
+COST_TABLES: dict[str, Callable[[Filters], Table]] = {
+    "tokens": tokens_daily,
+    "translated_characters": translated_characters_daily,
+}
+LIST_TABLES: dict[str, Callable[[Filters], Table]] = {
+    "faq_never_hit": faq_never_hit,
+    "unanswered": unanswered,
+}
+
+
+def table(key: str, f: Filters) -> Table:
+    """One table by its key (what the CSV export asks for)."""
+    for group in (CHART_TABLES, COST_TABLES, LIST_TABLES):
+        if key in group:
+            return group[key](f)
+    if key in CONTENT_TABLES:
+        return CONTENT_TABLES[key](f.municipality)
+    raise KeyError(key)
+
+
+@dataclass
+class Report:
+    filters: Filters
+    charts: list[Table]
+    costs: list[Table]
+    never_hit: Table
+    headline: dict
+
+
+def build(f: Filters, *, with_costs: bool | None = None) -> Report:
+    charts = {key: fn(f) for key, fn in CHART_TABLES.items()}
+    costs = [fn(f) for fn in COST_TABLES.values()]
+    show_costs = with_costs if with_costs is not None else (costs_configured() or any(not t.is_empty for t in costs))
+    outcome = charts["resolution"].extra
+    counts, asked = outcome["counts"], outcome["total"]
+    hourly_table = charts["hourly"]
+    total_messages = sum(hourly_table.column("total"))
+    sat = charts["satisfaction"].rows
+    daily_table = charts["daily"]
+    all_conversations = resident_messages(f).values("conversation_id").distinct().count()
+    headline = {
+        "conversations": all_conversations,
+        "conversation_days": sum(daily_table.column("conversations")),
+        "messages": total_messages,
+        "asked": asked,
+        "self_resolution": pct(counts.get("self_resolved", 0), asked),
+        "handoff_rate": pct(counts.get("handed_off", 0), asked),
+        "outside_hours": pct(sum(hourly_table.column("outside")), total_messages),
+        "helpful": sat[0][4],
+        "rating": sat[1][4] if len(sat) > 1 else None,
+        "ratings_kept": len(sat) > 1,
+        **{f"response_{k}": v for k, v in response_summary(f).items()},
+    }
+    if show_costs:
+        used, budget = token_budget(f.municipality)
+        headline.update(
+            {
+                "tokens": sum(costs[0].column("tokens")),
+                "characters": sum(costs[1].column("content")) + sum(costs[1].column("conversations")),
+                "month_tokens": used,
+                "token_budget": budget,
+                "token_budget_used": pct(used, budget),
+            }
+        )
+    return Report(
+        filters=f,
+        charts=list(charts.values()),
+        costs=costs if show_costs else [],
+        never_hit=faq_never_hit(f),
+        headline=headline,
+    )

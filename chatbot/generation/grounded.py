@@ -1,0 +1,207 @@
+"""Grounded answering: numbered passages in, a cited answer (or an honest refusal) out."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from chatbot.masking import Masker
+
+from . import budget, citations, client, guard, prompts, usage
+
+if TYPE_CHECKING:
+    from faq.retrieval import Candidate
+
+log = logging.getLogger(__name__)
+
+MAX_PASSAGES = 5
+MAX_PASSAGE_CHARS = 1500
+MAX_ANSWER_TOKENS = 700
+HISTORY_TURNS = 4
+HISTORY_TURN_CHARS = 300
+RELEVANCE_FLOOR = 0.2  # a passage below this calibrated score is not worth the tokens
+
+
+class Status(enum.StrEnum):
+    ANSWERED = "answered"
+    UNANSWERABLE = "unanswerable"
+    INVALID_CITATION = "invalid_citation"
+    BLOCKED = "blocked"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    DISABLED = "disabled"
+
+
+@dataclass
+class GenerationResult:
+    status: Status
+    text: str = ""  # only for ANSWERED: the answer with citations [1]..[k], personal data restored
+    cited: list[Candidate] = field(default_factory=list)  # the k-th is the source of [k]
+    tokens: int = 0
+    reason: str = ""  # why it was not answered, for the log (never shown to residents)
+
+    @property
+    def answered(self) -> bool:
+        return self.status == Status.ANSWERED
+
+    @property
+    def blocked_input(self) -> bool:
+        """The resident's own text was refused (an injection attempt), as opposed to a bad model reply."""
+        return self.status == Status.BLOCKED and self.reason.startswith("input:")
+
+    def links(self) -> list[tuple[str, str]]:
+        """(label, url) for each cited source, labelled with the number used in the text."""
+        return [(f"[{n}] {c.title}", c.url) for n, c in enumerate(self.cited, start=1) if c.url]
+
+
+# --- conversation history ----------------------------------------------------------------------
+
+RESIDENT_ROLES = {"resident", "user", "in", "human"}
+
+
+def normalise_history(history: Iterable | None) -> list[tuple[str, str]]:
+    """Turns as ("resident" | "bot", text) from tuples, dicts, or Message-like objects (sender/text)."""
+    turns: list[tuple[str, str]] = []
+    for item in history or ():
+        if isinstance(item, tuple | list) and len(item) == 2:
+            role, text = item
+        elif isinstance(item, dict):
+            role, text = item.get("role", ""), item.get("text") or item.get("content", "")
+        else:
+            role = getattr(item, "role", None) or getattr(item, "sender", "") or getattr(item, "direction", "")
+            text = getattr(item, "text", "")
+        text = " ".join(str(text or "").split())
+        if text:
+            turns.append(("resident" if str(role) in RESIDENT_ROLES else "bot", text[:HISTORY_TURN_CHARS]))
+    return turns
+
+
+def safe_history(history: Iterable | None, masker: Masker, limit: int = HISTORY_TURNS) -> list[tuple[str, str]]:
+    """The last turns, masked; resident turns that try to steer the model are left out."""
+    kept = []
+    for role, text in normalise_history(history)[-limit:]:
+        if role == "resident" and not guard.check_input(text):
+            continue
+        kept.append((role, masker.mask(text)))
+    return kept
+
+
+# --- answering -------------------------------------------------------------------------------------
+
+
+def passages_for(
+    candidates: Sequence[Candidate], *, floor: float = RELEVANCE_FLOOR, limit: int = MAX_PASSAGES
+) -> list[Candidate]:
+    """The candidates worth showing the model: relevant, with text, no duplicates, best first."""
+    chosen, seen = [], set()
+    for candidate in candidates:
+        text = (candidate.text or "").strip()
+        key = (candidate.url, text[:200])
+        if candidate.score < floor or not text or key in seen:
+            continue
+        seen.add(key)
+        chosen.append(candidate)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def is_unanswerable(text: str) -> bool:
+    return prompts.UNANSWERABLE.lower() in text.lower() or not text.strip()
+
+
+def grounded_answer(
+    municipality,
+    question: str,
+    candidates: Sequence[Candidate],
+    *,
+    language: str = "ja",
+    history: Iterable | None = None,
+) -> GenerationResult:
+    """Answer ``question`` only from the relevant ``candidates`` (retrieval's list, best first).
+
+    Passages are chosen by ``passages_for`` (score >= LLM_PASSAGE_FLOOR, default 0.2; at most
+    MAX_PASSAGES). Never raises for model trouble: every outcome is a status, and only ANSWERED
+    may be sent.
+    """
+    if not client.enabled() or getattr(municipality, "llm_enabled", True) is False:
+        return GenerationResult(Status.DISABLED, reason="no model configured")
+    usable = passages_for(candidates, floor=float(getattr(settings, "LLM_PASSAGE_FLOOR", RELEVANCE_FLOOR)))
+    if not usable:
+        return GenerationResult(Status.UNANSWERABLE, reason="no passages")
+    verdict = guard.check_input(question)
+    if not verdict:
+        log.info("generation refused before the call: %s", verdict.reason)
+        return GenerationResult(Status.BLOCKED, reason=verdict.reason)
+    if budget.is_exhausted(municipality):
+        return GenerationResult(Status.BUDGET_EXHAUSTED, reason="monthly token budget spent")
+
+    masker = Masker()
+    masked_question = masker.mask(question.strip())
+    turns = safe_history(history, masker)
+    passages: list[prompts.Passage] = []
+    for number, candidate in enumerate(usable, start=1):
+        text, removed = guard.clean_passage(candidate.text[:MAX_PASSAGE_CHARS])
+        if removed:
+            log.warning(
+                "passage %s %s: removed %d sentence(s) that address the model (%s)",
+                candidate.kind,
+                candidate.external_id or candidate.id,
+                len(removed),
+                ", ".join(sorted(set(removed))),
+            )
+        passages.append(prompts.Passage(number, candidate.title, text, list(candidate.heading_path or [])))
+    prompt = prompts.grounded(
+        city=getattr(municipality, "name_ja", "") or "市",
+        question=masked_question,
+        passages=passages,
+        history=turns,
+        language=language,
+    )
+
+    with usage.metered() as meter:
+        try:
+            completion = client.complete(prompt.messages, max_tokens=MAX_ANSWER_TOKENS)
+        except client.LLMTimeout:
+            return GenerationResult(Status.TIMEOUT, tokens=meter.total, reason="timeout")
+        except client.LLMError as exc:
+            log.warning("generation failed: %s", exc)
+            return GenerationResult(Status.ERROR, tokens=meter.total, reason=str(exc)[:200])
+    tokens = meter.total
+    raw = completion.text.strip()
+    if completion.finish_reason == "content_filter":
+        return GenerationResult(Status.BLOCKED, tokens=tokens, reason="output:content_filter")
+    # A leak is a leak even when it also says "unanswerable" (the rules mention the word).
+    if guard.leaks(raw, prompt.secrets, prompt.rules):
+        log.warning("generated answer blocked: output:leak")
+        return GenerationResult(Status.BLOCKED, tokens=tokens, reason="output:leak")
+    if is_unanswerable(raw):
+        return GenerationResult(Status.UNANSWERABLE, tokens=tokens, reason="model: unanswerable")
+    if completion.finish_reason == "length":
+        return GenerationResult(Status.ERROR, tokens=tokens, reason="truncated")
+
+    check = citations.check(raw, len(passages))
+    cited = [usable[n - 1] for n in check.order]
+    sources = "\n".join(f"{p.title}\n{' '.join(p.heading_path)}\n{p.text}" for p in passages)
+    verdict = guard.check_output(
+        raw,
+        sources=sources,
+        allowed_urls=[c.url for c in cited],  # a link is fine only if it is a cited source
+        secrets=prompt.secrets,
+        prompt_rules=prompt.rules,
+        question=masked_question,
+        japanese=language in ("ja", "ja-easy"),
+        min_grounding=0.2 if language == "ja-easy" else 0.25,
+    )
+    if not verdict:
+        log.warning("generated answer blocked: %s", verdict.reason)
+        return GenerationResult(Status.BLOCKED, tokens=tokens, reason=verdict.reason)
+    if not check.ok:
+        return GenerationResult(Status.INVALID_CITATION, tokens=tokens, reason=check.reason)
+    return GenerationResult(Status.ANSWERED, masker.restore(check.text), cited, tokens)

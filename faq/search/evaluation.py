@@ -1,0 +1,276 @@
+"""Measuring retrieval and the answer decision on a query file, and choosing thresholds from it.
+
+Query files are JSONL, one object a line::
+
+    {"id": "q1", "query": "粗大ごみ出したい", "relevant": {"gomi-001": 2, "gomi-002": 1}}
+
+2 = answers the question, 1 = related, ``{}`` = the FAQ cannot answer it (the bot should hand
+off). An optional ``"language"`` is the resident's chosen language; otherwise it is detected as
+in a real conversation. Every query goes through ``chatbot.engine.answer``: the figures are those
+of the real answering path, hand-off triggers included.
+
+Definitions (``summarise``):
+
+* ``hit@1``, ``hit@3``: a grade-2 entry among the first k, over queries that have one;
+* ``mrr@10``: 1/rank of the first grade-2 entry in the first 10 (0 if none), same queries;
+* ``recall@10``: share of all graded entries (1 or 2) found in the first 10, over queries with any;
+* ``answered_share``: answered queries / all queries;
+* ``answered_precision``: answered with a grade-2 entry / answered;
+* ``handoff_on_unanswerable``: handed off / queries with ``relevant == {}``;
+* ``latency_ms_p50/p95``: wall-clock time of ``engine.answer``.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+class QueryFileError(ValueError):
+    pass
+
+
+@dataclass
+class Query:
+    id: str
+    text: str
+    relevant: dict[str, int]
+    language: str | None = None
+
+    @property
+    def best(self) -> set[str]:
+        return {k for k, v in self.relevant.items() if v >= 2}
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.relevant)
+
+
+@dataclass
+class Outcome:
+    query: Query
+    language: str
+    top: list[str]
+    scores: list[float]
+    decision: str
+    reason: str
+    answered: str | None
+    latency_ms: float = 0.0
+    kinds: list[str] = field(default_factory=list)
+
+    def line(self) -> dict:
+        return {"id": self.query.id, "top": self.top[:10], "decision": self.decision, "answered": self.answered}
+
+
+def expand(patterns: Sequence[str]) -> list[Path]:
+    paths: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise QueryFileError(f"{pattern}: no file matches")
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                paths.extend(sorted(path.glob("*.jsonl")))
+            elif not path.exists():
+                raise QueryFileError(f"{match}: no such file")
+            else:
+                paths.append(path)
+    return list(dict.fromkeys(paths))
+
+
+def load_queries(patterns: Sequence[str]) -> list[Query]:
+    """Queries from one or more JSONL files (globs and directories allowed); bad lines raise with their place."""
+    queries: list[Query] = []
+    seen: set[str] = set()
+    for path in expand(patterns):
+        text = path.read_text(encoding="utf-8-sig")
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                row = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise QueryFileError(f"{where}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(row, dict) or not isinstance(row.get("query"), str):
+                raise QueryFileError(f'{where}: needs a "query" string')
+            relevant = row.get("relevant") or {}
+            if not isinstance(relevant, dict) or not all(isinstance(v, int | float) for v in relevant.values()):
+                raise QueryFileError(f'{where}: "relevant" must map external ids to 2 or 1')
+            qid = str(row.get("id", where))
+            if qid in seen:
+                qid = f"{path.name}:{qid}"
+            seen.add(qid)
+            language = row.get("language")
+            queries.append(Query(qid, row["query"], {str(k): int(v) for k, v in relevant.items()}, language or None))
+    return queries
+
+
+def query_language(query: Query) -> str:
+    from chatbot import language
+
+    if query.language:
+        return language.normalise_code(query.language) or query.language
+    code, _source = language.resolve("", "", query.text)
+    return code or "ja"
+
+
+def run(municipality, queries: Iterable[Query], *, progress: bool = False) -> list[Outcome]:
+    from chatbot import engine
+
+    queries = list(queries)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(queries), desc="queries", unit="q")
+    outcomes: list[Outcome] = []
+    try:
+        for query in queries:
+            lang = query_language(query)
+            started = time.perf_counter()
+            decision = engine.answer(engine.AnswerRequest(municipality, query.text, lang))
+            elapsed = (time.perf_counter() - started) * 1000
+            chosen = decision.chosen
+            status = str(decision.status)
+            outcomes.append(
+                Outcome(
+                    query=query,
+                    language=lang,
+                    top=[c.external_id for c in decision.candidates[:10]],
+                    scores=[float(c.score) for c in decision.candidates[:10]],
+                    decision=status,
+                    reason=str(decision.reason),
+                    answered=chosen.external_id if chosen is not None and status == "answer" else None,
+                    latency_ms=elapsed,
+                    kinds=[c.kind for c in decision.candidates[:10]],
+                )
+            )
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return outcomes
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 4) if values else None
+
+
+def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = None) -> dict:
+    """The figures for these outcomes; ``decisions`` overrides each outcome's decision (calibration)."""
+    decisions = list(decisions) if decisions is not None else [o.decision for o in outcomes]
+    hit1, hit3, mrr, recall = [], [], [], []
+    answered = correct = unanswerable = handoffs = 0
+    for outcome, decision in zip(outcomes, decisions, strict=True):
+        q, top = outcome.query, outcome.top[:10]
+        best = q.best
+        if best:
+            hit1.append(float(bool(top[:1]) and top[0] in best))
+            hit3.append(float(bool(best & set(top[:3]))))
+            rank = next((i + 1 for i, ext in enumerate(top) if ext in best), None)
+            mrr.append(1.0 / rank if rank else 0.0)
+        if q.relevant:
+            recall.append(len(set(top) & set(q.relevant)) / len(q.relevant))
+        else:
+            unanswerable += 1
+            handoffs += decision == "handoff"
+        if decision == "answer":
+            answered += 1
+            correct += bool(top) and top[0] in best
+    latencies = [o.latency_ms for o in outcomes]
+    n = len(outcomes)
+    return {
+        "queries": n,
+        "hit@1": _mean(hit1),
+        "hit@3": _mean(hit3),
+        "recall@10": _mean(recall),
+        "mrr@10": _mean(mrr),
+        "answered_share": round(answered / n, 4) if n else None,
+        "answered_precision": round(correct / answered, 4) if answered else None,
+        "handoff_on_unanswerable": round(handoffs / unanswerable, 4) if unanswerable else None,
+        "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
+        "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+    }
+
+
+def report(outcomes: Sequence[Outcome], queries: Sequence[Query]) -> dict:
+    """``summarise`` for all queries, plus per language when the file names languages."""
+    result = summarise(outcomes)
+    if any(q.language for q in queries):
+        by_language: dict[str, list[Outcome]] = {}
+        for outcome in outcomes:
+            by_language.setdefault(outcome.language, []).append(outcome)
+        result["by_language"] = {lang: summarise(group) for lang, group in sorted(by_language.items())}
+    return result
+
+
+# --- calibration ---------------------------------------------------------------------------------
+
+SCORE_DECIDED = {"confident", "close_candidates", "low_confidence"}
+
+
+def redecide(outcomes: Sequence[Outcome], thresholds) -> list[str]:
+    """What the engine would decide with other thresholds (hand-off triggers keep their decision)."""
+    from chatbot.decision import decide
+
+    return [decide(o.scores, thresholds) if o.reason in SCORE_DECIDED else o.decision for o in outcomes]
+
+
+@dataclass
+class Choice:
+    threshold: float
+    margin: float
+    answered_share: float
+    answered_precision: float | None
+    met: bool
+
+
+def choose_thresholds(
+    outcomes: Sequence[Outcome],
+    target_precision: float,
+    *,
+    thresholds: Sequence[float] | None = None,
+    margins: Sequence[float] | None = None,
+) -> Choice:
+    """Threshold and margin that answer the most queries while answered precision >= target.
+
+    When no pair reaches the target, the pair with the highest precision is returned with
+    ``met=False``. Ties go to the stricter pair (fewer wrong answers are worth more than none).
+    """
+    thresholds = np.round(np.arange(0.05, 1.0, 0.01), 2) if thresholds is None else np.asarray(thresholds)
+    margins = np.round(np.arange(0.0, 0.51, 0.01), 2) if margins is None else np.asarray(margins)
+    scored = [o for o in outcomes if o.reason in SCORE_DECIDED]
+    n = len(outcomes)
+    top = np.array([o.scores[0] if o.scores else 0.0 for o in scored])
+    second = np.array([o.scores[1] if len(o.scores) > 1 else 0.0 for o in scored])
+    right = np.array([bool(o.top) and o.top[0] in o.query.best for o in scored])
+    best: tuple | None = None
+    fallback: tuple | None = None
+    for t in thresholds:
+        above = top >= t
+        for m in margins:
+            answer = above & (top - second >= m)
+            count = int(answer.sum())
+            if not count:
+                continue
+            precision = float(right[answer].mean())
+            share = count / n if n else 0.0
+            key = (share, precision, t, m)
+            if precision >= target_precision and (best is None or key[:2] >= best[:2]):
+                best = key
+            if fallback is None or (precision, share) > (fallback[1], fallback[0]):
+                fallback = key
+    if best is not None:
+        return Choice(float(best[2]), float(best[3]), round(best[0], 4), round(best[1], 4), True)
+    if fallback is not None:
+        return Choice(float(fallback[2]), float(fallback[3]), round(fallback[0], 4), round(fallback[1], 4), False)
+    return Choice(float(thresholds[-1]), float(margins[0]), 0.0, None, False)

@@ -1,0 +1,152 @@
+"""One in-memory index per municipality per process, kept fresh without restarts.
+
+Before a search the process compares the municipality's version stamp (a few aggregate queries,
+at most once every ``FAQ_INDEX_CHECK_SECONDS``, default 2 s) with the stamp its index was built
+from; when it changed, the index is rebuilt from the database. Vectors come from this process's
+previous index or the ``EmbeddingCache`` table, so a rebuild embeds only texts no process has
+seen yet (an admin edit: a few short texts). While one thread rebuilds, other threads keep
+answering from the previous index.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from . import embed, runtime
+from .index import SearchIndex, build
+from .loader import load_entries, version_stamp
+from .types import Candidate
+
+log = logging.getLogger(__name__)
+JAPANESE = {"ja", "ja-easy"}
+KANA = re.compile(r"[\u3040-\u30ff]")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def check_seconds() -> float:
+    return float(getattr(settings, "FAQ_INDEX_CHECK_SECONDS", 2.0))
+
+
+@dataclass
+class _State:
+    stamp: tuple
+    checked_at: float
+    index: SearchIndex
+
+
+class Registry:
+    def __init__(self):
+        self._states: dict[int, _State] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, key: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def index(self, municipality, *, progress: bool = False) -> SearchIndex:
+        key = municipality.pk
+        state = self._states.get(key)
+        now = time.monotonic()
+        if state is not None and now - state.checked_at < check_seconds():
+            return state.index
+        stamp = version_stamp(municipality)
+        if state is not None and stamp == state.stamp:
+            state.checked_at = now
+            return state.index
+        lock = self._lock(key)
+        # someone else is rebuilding: answer from the previous index meanwhile
+        if not lock.acquire(blocking=state is None):
+            return state.index
+        try:
+            current = self._states.get(key)
+            if current is not None and current is not state and current.stamp == stamp:
+                return current.index
+            started = time.perf_counter()
+            index, store = build(load_entries(municipality), previous=state.index if state else None, progress=progress)
+            self._states[key] = _State(stamp, time.monotonic(), index)
+            runtime.trim_memory()
+            log.info(
+                "index %s rebuilt: %d entries in %.0f ms (%d embedded, %d from cache)",
+                municipality.pk,
+                index.n,
+                (time.perf_counter() - started) * 1000,
+                store.embedded,
+                store.from_db + store.reused,
+            )
+            return index
+        finally:
+            lock.release()
+
+    def forget(self, municipality=None) -> None:
+        if municipality is None:
+            self._states.clear()
+        else:
+            self._states.pop(municipality.pk, None)
+
+
+registry = Registry()
+
+
+def search(municipality, text: str, *, language: str | None = None, k: int = 10) -> list[Candidate]:
+    if not text or not text.strip():
+        return []
+    index = registry.index(municipality)
+    foreign = is_foreign(text, language)
+    lexical = japanese_words(text, language or "", municipality) if foreign else None
+    results = index.search(text, k=k, foreign=foreign, lexical_text=lexical)
+    return [_candidate(entry, conf) for entry, conf in results]
+
+
+def is_foreign(text: str, language: str | None) -> bool:
+    """Whether to search as a question in another language: never when it contains kana."""
+    if KANA.search(text):
+        return False
+    if language:
+        return language not in JAPANESE
+    return not HAN.search(text)
+
+
+def japanese_words(text: str, language: str, municipality) -> str:
+    """Japanese words for the lexical side: machine translation if configured, and the glossary."""
+    try:
+        from chatbot.translation import japanese_for_search
+
+        return japanese_for_search(text, language, municipality=municipality) or ""
+    except Exception:  # translation is a help, never a reason to fail a search
+        log.exception("no Japanese words for a %s question", language)
+        return ""
+
+
+def _candidate(entry, confidence: float) -> Candidate:
+    return Candidate(
+        kind=entry.kind,
+        id=entry.id,
+        external_id=entry.external_id,
+        title=entry.title,
+        text=entry.text,
+        url=entry.url,
+        score=confidence,
+        department=entry.department,
+        contact=entry.contact,
+        heading_path=list(entry.heading_path),
+    )
+
+
+def ready() -> bool:
+    """Whether this process can search: Sudachi's dictionary and the embedding model load."""
+    try:
+        from .text import analyzer
+
+        analyzer.terms("確認")
+        embed.model()
+    except Exception:  # a health check reports, it does not raise
+        log.exception("search is not ready")
+        return False
+    return True

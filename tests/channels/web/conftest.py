@@ -1,0 +1,155 @@
+"""Fixtures of the web chat tests: a small city FAQ with translations, and a real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+ARTIFACTS = ROOT / "test-artifacts"
+VENDOR = Path(__file__).resolve().parent / "vendor"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+RESIDENT_CARD_JA = "住民票の写しはどこで取れますか"
+RESIDENT_CARD_EN = "Where can I get a copy of my residence certificate?"
+RESIDENT_CARD_ANSWER_EN = "You can get one at the Citizens Division counter for 300 yen per copy."
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached configs live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index(settings):
+    """Tests reuse database ids: the search index must notice each test's own FAQ at once."""
+    settings.FAQ_INDEX_CHECK_SECONDS = 0
+
+
+@pytest.fixture
+def city_faqs(municipality, make_faq):
+    """A few published entries in three categories; two with curated English translations."""
+    from faq.models import FAQTranslation
+
+    card = make_faq(
+        municipality,
+        RESIDENT_CARD_JA,
+        "市民課の窓口で1通300円で取れます。",
+        url="kurashi/koseki/juminhyo.html",
+        category="戸籍・住民票",
+        department="市民課",
+        contact="市民課 電話 042-000-1111",
+        alt_questions=["住民票がほしい", "住民票の取り方"],
+    )
+    FAQTranslation.objects.create(faq=card, language="en", question=RESIDENT_CARD_EN, answer=RESIDENT_CARD_ANSWER_EN)
+    sodai = make_faq(
+        municipality,
+        "粗大ごみの出し方を教えてください。",
+        "粗大ごみは事前申込制の戸別収集です。粗大ごみ受付センターにお申し込みください。",
+        url="kurashi/gomi/sodai.html",
+        category="ごみ・リサイクル",
+        department="ごみ減量推進課",
+        contact="粗大ごみ受付センター 電話 042-000-1202",
+    )
+    FAQTranslation.objects.create(
+        faq=sodai,
+        language="en",
+        question="How do I dispose of oversized (bulky) waste?",
+        answer="Oversized waste is collected from your home by advance reservation only.",
+    )
+    make_faq(
+        municipality,
+        "ごみの収集日を知りたい。",
+        "地区ごとの収集日はごみカレンダーでご確認ください。",
+        url="kurashi/gomi/calendar.html",
+        category="ごみ・リサイクル",
+        department="ごみ減量推進課",
+    )
+    make_faq(
+        municipality,
+        "児童手当はいつ支給されますか。",
+        "児童手当は偶数月に前月分までの2か月分を支給します。",
+        url="kosodate/jido-teate.html",
+        category="子育て・教育",
+        department="子育て支援課",
+        contact="子育て支援課 電話 042-000-1600",
+    )
+    return {"card": card, "sodai": sodai}
+
+
+# --- the browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make test`, which installs it")
+    from playwright.sync_api import expect, sync_playwright
+
+    # Answers take well under a second, but the first search builds the index and the machine may be busy.
+    expect.set_options(timeout=15_000)
+
+    # Playwright's sync API keeps an event loop on this thread; the tests' own ORM calls are still
+    # synchronous, so Django's async-safety guard is told so for the session.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+class PageErrors(list):
+    """Uncaught script errors in the page: any one fails the test."""
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open pages in fresh browser contexts (own storage); uncaught page errors fail the test."""
+    contexts = []
+    errors = PageErrors()
+
+    def make(**options):
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        options.setdefault("locale", "ja-JP")
+        context = browser.new_context(**options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    make.errors = errors
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

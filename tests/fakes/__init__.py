@@ -1,0 +1,1 @@
+"""Fakes of outside services that tests and benchmarks talk to over loopback."""

@@ -1,0 +1,261 @@
+"""A fake OpenAI-compatible chat-completions server on loopback, for tests.
+
+A real HTTP server (threaded), so the real ``openai`` client talks to it through ``base_url``. It
+records every request and answers with scripted replies, each used once, in order; when the
+script is empty it uses the default (a callable may compute a reply from the request, e.g. to echo
+the system prompt back as a leaking model would).
+
+    with FakeOpenAI() as api:
+        api.script(Reply("粗大ごみは予約制です[1]。"), Reply.server_error(), Reply.slow("…", delay=2))
+        settings.OPENAI_BASE_URL = api.base_url
+        ...
+        assert api.requests[0].messages[0]["role"] == "system"
+
+Any path ending in ``/chat/completions`` is served (``/v1/...`` as OpenAI, vLLM, Ollama and
+llama.cpp use it; ``/openai/v1/...`` as Azure does), and ``GET .../models`` lists one model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+DEFAULT_MODEL = "fake-model"
+
+
+@dataclass
+class Reply:
+    """One scripted answer."""
+
+    content: str | None = ""
+    status: int = 200
+    delay: float = 0.0  # seconds to wait before answering (a slow model)
+    usage: dict[str, int] | bool | None = None  # None: computed; False: omitted (as some local servers do)
+    finish_reason: str = "stop"
+    body: dict[str, Any] | None = None  # sent as-is instead of a completion
+
+    @classmethod
+    def server_error(cls, status: int = 500) -> Reply:
+        return cls(None, status=status, body={"error": {"message": "The server had an error", "type": "server_error"}})
+
+    @classmethod
+    def slow(cls, content: str = "", delay: float = 2.0) -> Reply:
+        return cls(content, delay=delay)
+
+    @classmethod
+    def unanswerable(cls) -> Reply:
+        return cls("UNANSWERABLE")
+
+
+Responder = Callable[[dict[str, Any]], "Reply | str"]
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    body: Any
+    at: float = 0.0
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return self.body.get("messages", []) if isinstance(self.body, dict) else []
+
+    @property
+    def text(self) -> str:
+        """Everything the model was shown, joined (for "this never left the server" assertions)."""
+        return "\n".join(str(m.get("content", "")) for m in self.messages)
+
+
+class FakeOpenAI:
+    def __init__(
+        self,
+        *replies: Reply | str,
+        default: Reply | Responder | str | None = None,
+        api_key: str | None = None,
+    ):
+        self.api_key = api_key  # when set, other bearer tokens get 401
+        self.default: Reply | Responder | str = default if default is not None else Reply.unanswerable()
+        self.requests: list[Request] = []
+        self._script: deque[Reply | Responder | str] = deque(replies)
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._stop = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- scripting -------------------------------------------------------------------------------
+    def script(self, *replies: Reply | Responder | str) -> FakeOpenAI:
+        with self._lock:
+            self._script.extend(replies)
+        return self
+
+    def respond_with(self, responder: Reply | Responder | str) -> FakeOpenAI:
+        """The reply for every request once the script is used up."""
+        self.default = responder
+        return self
+
+    def reset(self) -> None:
+        with self._lock:
+            self._script.clear()
+            self.requests.clear()
+
+    @property
+    def calls(self) -> list[Request]:
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "server not started"
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> FakeOpenAI:
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()  # releases slow replies
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- answering -------------------------------------------------------------------------------
+    def _next(self) -> Reply | Responder | str:
+        with self._lock:
+            return self._script.popleft() if self._script else self.default
+
+    def _reply_for(self, body: dict[str, Any]) -> Reply:
+        item = self._next()
+        if callable(item) and not isinstance(item, Reply):
+            item = item(body)
+        return Reply(item) if isinstance(item, str) else item
+
+    def completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+        content = reply.content or ""
+        payload: dict[str, Any] = {
+            "id": f"chatcmpl-fake-{next(self._ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model") or DEFAULT_MODEL,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply.content},
+                    "finish_reason": reply.finish_reason,
+                }
+            ],
+        }
+        if reply.usage is not False:
+            usage = reply.usage or {
+                "prompt_tokens": sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 2 + 1,
+                "completion_tokens": len(content) // 2 + 1,
+            }
+            usage = dict(usage)
+            usage.setdefault("total_tokens", usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
+            payload["usage"] = usage
+        return payload
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FakeOpenAI
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
+
+    def _record(self, body: Any) -> Request:
+        request = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
+        with self.owner._lock:
+            self.owner.requests.append(request)
+        return request
+
+    def _authorised(self) -> bool:
+        if self.owner.api_key is None:
+            return True
+        return self.headers.get("Authorization", "") == f"Bearer {self.owner.api_key}"
+
+    def do_GET(self) -> None:
+        self._record(None)
+        if self.path.rstrip("/").endswith("/models"):
+            self._send(200, {"object": "list", "data": [{"id": DEFAULT_MODEL, "object": "model", "owned_by": "fake"}]})
+        else:
+            self._send(404, {"error": {"message": "not found"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._record(raw.decode(errors="replace"))
+            self._send(400, {"error": {"message": "invalid JSON"}})
+            return
+        self._record(body)
+        if not self._authorised():
+            self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+            return
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send(404, {"error": {"message": "not found"}})
+            return
+        if not isinstance(body.get("messages"), list) or not body.get("model"):
+            self._send(400, {"error": {"message": "model and messages are required"}})
+            return
+        reply = self.owner._reply_for(body)
+        if reply.delay and self.owner._stop.wait(reply.delay):
+            return
+        if reply.body is not None:
+            self._send(reply.status, reply.body)
+        elif reply.status != 200:
+            self._send(reply.status, {"error": {"message": "scripted error", "type": "server_error"}})
+        else:
+            self._send(200, self.owner.completion(body, reply))
+
+
+def configure(settings, api: FakeOpenAI, *, api_key: str = "test-key", model: str = "fake-model", timeout: float = 5.0):
+    """Point the project's OpenAI settings (pytest-django's ``settings`` fixture) at the fake."""
+    settings.OPENAI_BASE_URL = api.base_url
+    settings.OPENAI_API_KEY = api_key
+    settings.OPENAI_MODEL = model
+    settings.OPENAI_TIMEOUT = timeout
+    return api

@@ -1,0 +1,196 @@
+"""Fixtures for hand-off and console tests, including a real headless browser.
+
+Browser fixtures (reusable elsewhere, e.g. tests/channels/web/):
+
+    def test_page(chromium, live_server):
+        page = chromium.new_page()           # a fresh context per test is better: see ``browser_context``
+        page.goto(live_server.url + "/console/")
+
+``chromium`` is Debian's /usr/bin/chromium driven by Playwright (no ``playwright install``);
+``browser_context`` gives a context for one test and closes it; ``login_context(user)`` gives a
+context already logged in as ``user`` (a session cookie made by the Django test client).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chatbot import pipeline
+from chatbot.models import Conversation, InboundEvent, Membership, Message
+from handoff import hours
+from handoff import translation as tr
+
+JST = ZoneInfo("Asia/Tokyo")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+_ids = itertools.count(1)
+
+
+def jst(*args) -> datetime:
+    return datetime(*args, tzinfo=JST)
+
+
+@pytest.fixture
+def fixed_now(monkeypatch) -> Callable[[datetime], None]:
+    """Fix the clock business hours are computed at: ``fixed_now(jst(2026, 7, 17, 18, 0))``."""
+
+    def set_now(moment: datetime) -> None:
+        monkeypatch.setattr(hours, "now", lambda: moment)
+
+    return set_now
+
+
+@pytest.fixture
+def send(municipality) -> Callable[..., InboundEvent]:
+    """Process one web-chat message (or postback) from a resident, in-process, and return its event."""
+
+    def send_message(text: str = "", *, user: str = "r" * 40, language: str = "", postback=None, city=None):
+        payload = {"user": user, "text": text, "postback": postback, "language": language}
+        event = InboundEvent.objects.create(
+            municipality=city or municipality,
+            channel="web",
+            channel_event_id=f"t-{next(_ids)}",
+            event_type="postback" if postback else "message",
+            payload=payload,
+        )
+        assert pipeline.process_event(event.pk) == "processed"
+        return event
+
+    return send_message
+
+
+def replies(event: InboundEvent) -> list[Message]:
+    return list(Message.objects.filter(event=event, direction=Message.Direction.OUTBOUND).order_by("sequence"))
+
+
+def conversation_of(user: str = "r" * 40) -> Conversation:
+    return Conversation.objects.get(resident__channel_user_id=user)
+
+
+@pytest.fixture
+def translator() -> Iterator[list]:
+    """A fake machine translator: "<vi> 本文" for Japanese -> Vietnamese, "<ja> text" back. Records calls."""
+    calls: list = []
+
+    def backend(text, source, target, **context):
+        calls.append((text, source, target))
+        return f"<{target}> {text}"
+
+    tr.use_backend(backend)
+    yield calls
+    tr.use_backend(None)
+
+
+@pytest.fixture
+def console_staff(municipality, staff_user):
+    return staff_user(municipality, Membership.Role.STAFF, username="tanaka")
+
+
+@pytest.fixture
+def live_events(monkeypatch) -> list[tuple[int, dict]]:
+    """Capture what the console would be told live (without Redis)."""
+    from handoff import live
+
+    seen: list[tuple[int, dict]] = []
+    monkeypatch.setattr(live, "publish", lambda municipality_id, event: seen.append((municipality_id, event)))
+    return seen
+
+
+# --- headless browser ------------------------------------------------------------------------------------
+
+
+def _browser_already_running():
+    """A connected Chromium that another fixture of this process launched and still holds, or None.
+
+    Playwright's sync API allows one instance per thread, so a second ``sync_playwright()`` fails
+    while e.g. tests/channels/web's session-scoped ``browser`` is alive: reuse that one instead.
+    (Better: one session fixture in tests/conftest.py for every browser test.)
+    """
+    import gc
+
+    from playwright.sync_api import Browser
+
+    for obj in gc.get_objects():
+        if isinstance(obj, Browser) and obj.is_connected():
+            return obj
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium(request):
+    """Debian's Chromium driven by Playwright (no ``playwright install``), for the tests of one module.
+
+    Module scope, so that another directory's session-scoped browser fixture can start after us.
+    """
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is not installed: run `make test`, which installs it")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run inside one
+    # unless told it is fine (the test code is synchronous and never awaits).
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    running = _browser_already_running()
+    if running is not None:
+        yield running
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_context(chromium, live_server):
+    context = chromium.new_context(base_url=live_server.url, locale="ja-JP")
+    context.set_default_timeout(15_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def login_context(chromium, live_server) -> Iterator[Callable]:
+    """``login_context(user)``: a browser context logged in as ``user`` (notifications granted)."""
+    from django.conf import settings
+    from django.test import Client
+
+    contexts = []
+
+    def make(user, **options):
+        client = Client()
+        client.force_login(user)
+        context = chromium.new_context(base_url=live_server.url, locale="ja-JP", **options)
+        context.set_default_timeout(15_000)
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
