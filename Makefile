@@ -44,7 +44,8 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 
 messages: install
-	$(PY) manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=tests
+	$(PY) manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=tests --ignore=var --ignore='faq/demo/*'
+	msgen locales/en/LC_MESSAGES/django.po -o locales/en/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

@@ -44,6 +44,8 @@ def render(
     *,
     answer_log_id: int | None = None,
     answer_text: str | None = None,
+    answer_title: str | None = None,
+    choice_titles: dict[int, str] | None = None,
     notice: str = "",
 ) -> list[Reply]:
     with translation.override(ui_language(language)):
@@ -51,13 +53,17 @@ def render(
             chosen = decision.chosen
             links = [Link(_("Open the source page"), chosen.url)] if chosen.url else []
             text = answer_text if answer_text is not None else chosen.text
-            title = chosen.title
+            title = answer_title if answer_title is not None else chosen.title
+            if chosen.kind == "chunk" and chosen.heading_path:
+                title = " > ".join(dict.fromkeys([chosen.title, *chosen.heading_path]))
             if decision.generated is not None:
                 generated = decision.generated
                 links = [Link(label, url) for label, url in generated.links()]
                 text = answer_text if answer_text is not None else generated.text
                 title = ""
-                notice = " ".join(n for n in [notice, _("This answer was composed automatically from the pages below.")] if n)
+                notice = " ".join(
+                    n for n in [notice, _("This answer was composed automatically from the pages below.")] if n
+                )
             notices = " ".join(n for n in [notice, disclaimer(municipality, language)] if n)
             return [
                 Reply(
@@ -74,7 +80,14 @@ def render(
         if decision.status == AnswerStatus.ASK_BACK and decision.reason == Reason.EMPTY:
             return [Reply(kind="notice", text=_("Please type your question."))]
         if decision.status == AnswerStatus.ASK_BACK:
-            choices = [Choice(short(c.title), {"action": "pick", "kind": c.kind, "id": c.id}) for c in decision.choices]
+            titles = choice_titles or {}
+            choices = [
+                Choice(
+                    short(titles.get(c.id, c.title) if c.kind == "faq" else c.title),
+                    {"action": "pick", "kind": c.kind, "id": c.id},
+                )
+                for c in decision.choices
+            ]
             choices.append(Choice(_("None of these"), {"action": "none"}))
             return [Reply(kind="ask_back", text=_("Which of these is closest to your question?"), choices=choices)]
         if decision.status == AnswerStatus.GUARDRAIL:

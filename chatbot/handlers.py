@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from channels.base import Choice, InboundMessage, Kind, Reply
-from faq.models import FAQ
+from faq.models import FAQ, Chunk
 from faq.retrieval import Candidate
 from handoff import services as handoff
 from handoff.models import Ticket
@@ -93,15 +93,40 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
 
 
 def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str) -> list[Reply]:
-    faq = FAQ.objects.answerable(conversation.municipality).filter(pk=data.get("id")).first()
-    if faq is None:
+    """The resident chose one of the ask-back candidates: answer with it."""
+    candidate = _candidate(conversation.municipality, data.get("kind", "faq"), data.get("id"))
+    if candidate is None:
         with translation.override(lang):
             return [Reply(kind="notice", text=_("Sorry, that answer is no longer available. Please ask again."))]
-    candidate = Candidate(
+    decision = engine.Decision(engine.AnswerStatus.ANSWERED, "picked", [candidate], candidate, 1.0)
+    return pipeline.replies_for(conversation, decision, inbound, candidate.title, lang)
+
+
+def _candidate(municipality, kind: str, pk) -> Candidate | None:
+    if kind == "chunk":
+        chunk = (
+            Chunk.objects.filter(municipality=municipality, pk=pk, page__gone_at__isnull=True)
+            .select_related("page", "municipality")
+            .first()
+        )
+        if chunk is None:
+            return None
+        return Candidate(
+            "chunk",
+            chunk.pk,
+            f"page:{chunk.page.url}#{chunk.position}",
+            chunk.page.title,
+            chunk.text,
+            chunk.source_url,
+            1.0,
+            heading_path=list(chunk.heading_path or []),
+        )
+    faq = FAQ.objects.answerable(municipality).filter(pk=pk).first()
+    if faq is None:
+        return None
+    return Candidate(
         "faq", faq.pk, faq.external_id, faq.question, faq.answer, faq.source_url, 1.0, faq.department, faq.contact
     )
-    decision = engine.Decision(engine.AnswerStatus.ANSWERED, "picked", [candidate], candidate, 1.0)
-    return pipeline.replies_for(conversation, decision, inbound, faq.question, lang)
 
 
 def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:

@@ -92,8 +92,24 @@ def resolve(current: str, source: str, text: str) -> tuple[str, str]:
         return current, source
     guess, score = detect(text)
     letters = len(LETTERS.findall(text))
+    if guess and current and guess != current and _mixed_or_ambiguous(text, guess, current):
+        return current, source
     if guess and (not current or (letters >= MIN_LETTERS_TO_SWITCH and score >= MIN_SCORE_TO_SWITCH)):
         if guess == "ja" and current == "ja-easy":
             return current, source
         return guess, "detected"
     return current or "ja", source or "default"
+
+
+CJK = {"ja", "ja-easy", "zh-hans", "zh-hant"}
+LATIN = re.compile(r"[A-Za-zÀ-ɏḀ-ỿ]")
+
+
+def _mixed_or_ambiguous(text: str, guess: str, current: str) -> bool:
+    """A message that should not flip a known language: kanji-only text between Japanese and Chinese,
+    or a mostly Latin-script message with a Japanese term in it ("Where do I get 住民票?")."""
+    if guess in CJK and current in CJK and HAN.search(text) and not KANA.search(text):
+        return True
+    latin = len(LATIN.findall(text))
+    letters = len(LETTERS.findall(text)) or 1
+    return guess in CJK and current not in CJK and latin / letters >= 0.5

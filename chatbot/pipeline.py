@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils import translation as i18n
 
 from channels.base import DeliveryContext, InboundMessage, Kind, Reply
 from channels.registry import get_adapter
@@ -24,7 +25,7 @@ from faq.models import FAQ
 from handoff import services as handoff
 from handoff.models import Ticket
 
-from . import compose, engine, generation, language, masking, states
+from . import compose, engine, generation, language, masking, states, translation
 from .models import AnswerLog, Conversation, InboundEvent, Message, Resident
 
 log = logging.getLogger(__name__)
@@ -227,32 +228,70 @@ def replies_for(
             department=department,
         )
         return [handoff.handoff_notice(conversation, reason, lang)]
-    answer_text_override, notice = None, ""
-    if decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
-        if decision.generated is None:
-            answer_text_override, notice = localised_answer(decision.chosen.id, lang)
+    answer_text_override, notice, title = None, "", None
+    if decision.status == engine.AnswerStatus.ANSWERED and decision.generated is not None:
+        answer_text_override, notice = localised_generated(decision, municipality, lang)
+    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
+        answer_text_override, notice, title = localised_answer(decision.chosen.id, lang, log_row.pk)
+    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and lang not in ("ja", "ja-easy", ""):
+        text_l, machine, notice_needed = translation.localise_text(
+            decision.chosen.text, lang, municipality=municipality
+        )
+        answer_text_override = text_l
+        notice = translation.notice_for(lang, machine) if notice_needed else ""
+    choice_titles = localised_choices(decision, lang) if decision.status == engine.AnswerStatus.ASK_BACK else {}
     return compose.render(
-        decision, municipality, lang, answer_log_id=log_row.pk, answer_text=answer_text_override, notice=notice
+        decision,
+        municipality,
+        lang,
+        choice_titles=choice_titles,
+        answer_log_id=log_row.pk,
+        answer_text=answer_text_override,
+        answer_title=title,
+        notice=notice,
     )
 
 
-def localised_answer(faq_id: int, lang: str) -> tuple[str | None, str]:
-    """The curated translation when there is one; otherwise the Japanese answer with a notice."""
-    if lang in ("ja", ""):
-        return None, ""
-    faq = FAQ.objects.filter(pk=faq_id).prefetch_related("translations").first()
-    if faq is None:
-        return None, ""
-    for tr in faq.translations.all():
-        if tr.language == lang:
-            return tr.answer, ""
-    if lang == "ja-easy":
-        return None, ""
-    from django.utils import translation
-    from django.utils.translation import gettext as _
+def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -> tuple[str | None, str, str | None]:
+    """(answer text, notice, title) in the resident's language; None keeps the Japanese original.
 
-    with translation.override(lang):
-        return None, _("No translation of this answer is available yet; it is shown in Japanese.")
+    Curated translation > curated cache > machine translation (with a notice) > Japanese (with a
+    notice). For やさしい日本語 without a curated version, a model rewrite when one is configured.
+    """
+    if lang in ("ja", ""):
+        return None, "", None
+    faq = FAQ.objects.filter(pk=faq_id).select_related("municipality").prefetch_related("translations").first()
+    if faq is None:
+        return None, "", None
+    if lang == "ja-easy" and not any(t.language == lang for t in faq.translations.all()):
+        with generation.metered() as meter:
+            easy = generation.easy_japanese(faq.answer, municipality=faq.municipality)
+        generation.add_to_log(answer_log_id, meter.total)
+        if easy:
+            with i18n.override(lang):
+                return easy, i18n.gettext("Rewritten into easy Japanese automatically."), None
+        return None, "", None
+    text, machine, notice_needed = translation.localise_answer(faq, lang)
+    title, _machine_title = translation.localise_question(faq, lang)
+    notice = translation.notice_for(lang, machine) if notice_needed else ""
+    return text, notice, title
+
+
+def localised_choices(decision: engine.Decision, lang: str) -> dict[int, str]:
+    """Ask-back choice labels (FAQ questions) in the resident's language, by FAQ id."""
+    if lang in ("ja", "ja-easy", ""):
+        return {}
+    ids = [c.id for c in decision.choices if c.kind == "faq"]
+    faqs = FAQ.objects.filter(pk__in=ids).select_related("municipality").prefetch_related("translations")
+    return {faq.pk: translation.localise_question(faq, lang)[0] for faq in faqs}
+
+
+def localised_generated(decision: engine.Decision, municipality, lang: str) -> tuple[str | None, str]:
+    """A generated (Japanese) answer in the resident's language."""
+    if lang in ("ja", "ja-easy", "") or decision.generated is None:
+        return None, ""
+    text, machine, notice_needed = translation.localise_text(decision.generated.text, lang, municipality=municipality)
+    return text, translation.notice_for(lang, machine) if notice_needed else ""
 
 
 def text_limit() -> int:

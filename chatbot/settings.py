@@ -133,6 +133,17 @@ else:
 LINE_API_BASE_URL = os.environ.get("LINE_API_BASE_URL", "https://api.line.me")
 LINE_DATA_API_BASE_URL = os.environ.get("LINE_DATA_API_BASE_URL", "https://api-data.line.me")
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 1000)
+WEB_RATE_SESSION_MESSAGES = os.environ.get("WEB_RATE_SESSION_MESSAGES", "20/m")
+WEB_RATE_IP_MESSAGES = os.environ.get("WEB_RATE_IP_MESSAGES", "60/m")
+WEB_RATE_IP_SESSIONS = os.environ.get("WEB_RATE_IP_SESSIONS", "20/m")
+WEB_RATE_IP_READS = os.environ.get("WEB_RATE_IP_READS", "600/m")
+WEB_SSE_LIFETIME_SECONDS = env_int("WEB_SSE_LIFETIME_SECONDS", 55)
+WEB_SSE_HEARTBEAT_SECONDS = env_int("WEB_SSE_HEARTBEAT_SECONDS", 15)
+WEB_SUGGESTED_QUESTIONS = env_int("WEB_SUGGESTED_QUESTIONS", 4)
+HANDOFF_POLL_SECONDS = env_int("HANDOFF_POLL_SECONDS", 5)
+HANDOFF_SSE_SECONDS = env_int("HANDOFF_SSE_SECONDS", 300)
+HANDOFF_SSE_HEARTBEAT_SECONDS = env_int("HANDOFF_SSE_HEARTBEAT_SECONDS", 15)
+HANDOFF_TRANSLATOR = os.environ.get("HANDOFF_TRANSLATOR", "")
 DEMO_SITE_ENABLED = env_bool("DEMO_SITE_ENABLED", True)
 
 # --- External services (all optional, off by default) -----------------------------------------
@@ -141,9 +152,14 @@ OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
 OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "")
 OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 15.0)
 LLM_MONTHLY_TOKEN_BUDGET = env_int("LLM_MONTHLY_TOKEN_BUDGET", 0)
+OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 0)
+OPENAI_TOKEN_LIMIT_PARAM = os.environ.get("OPENAI_TOKEN_LIMIT_PARAM", "max_tokens")
+OPENAI_TEMPERATURE = env_float("OPENAI_TEMPERATURE", 0.0) if os.environ.get("OPENAI_TEMPERATURE") != "" else None
 TRANSLATOR = os.environ.get("TRANSLATOR", "none")  # none | google | deepl | microsoft | libre | llm
 TRANSLATOR_URL = os.environ.get("TRANSLATOR_URL", "")
 TRANSLATOR_API_KEY = os.environ.get("TRANSLATOR_API_KEY", "")
+TRANSLATOR_REGION = os.environ.get("TRANSLATOR_REGION", "")
+TRANSLATOR_TIMEOUT = env_float("TRANSLATOR_TIMEOUT", 10.0)
 
 # --- Answer engine -----------------------------------------------------------------------------
 MADOGUCHI_INDEX_DIR = Path(os.environ.get("MADOGUCHI_INDEX_DIR", VAR_DIR / "index"))

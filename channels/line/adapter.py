@@ -15,8 +15,11 @@ The engine never imports the SDK; everything LINE-specific stays in this package
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -191,16 +194,57 @@ class LineAdapter:
         if item.kind not in (Kind.TEXT, Kind.POSTBACK) or not item.user_id or item.group_id:
             yield
             return
-        municipality = event.municipality
-        timer = threading.Timer(
-            LOADING_AFTER if after is None else after, self.show_loading, args=(municipality, item.user_id)
-        )
-        timer.daemon = True
-        timer.start()
+        delay = LOADING_AFTER if after is None else after
+        job = _later.call_later(delay, self.show_loading, event.municipality, item.user_id)
         try:
             yield
         finally:
-            timer.cancel()
+            job.cancel()
+
+
+class _Job:
+    __slots__ = ("cancelled",)
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Later:
+    """Run callbacks after a delay on one shared daemon thread (a ``Timer`` per message costs a thread)."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._heap: list = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def call_later(self, delay: float, fn, *args) -> _Job:
+        job = _Job()
+        with self._cv:
+            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), job, fn, args))
+            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+                self._thread = threading.Thread(target=self._run, name="line-later", daemon=True)
+                self._thread.start()
+            self._cv.notify()
+        return job
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._cv.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
+                _due, _seq, job, fn, args = heapq.heappop(self._heap)
+            if not job.cancelled:
+                try:
+                    fn(*args)
+                except Exception:  # best effort: never kill the thread
+                    log.warning("deferred LINE call failed", exc_info=True)
+
+
+_later = _Later()
 
 
 def _reply_of(message: Message) -> Reply:

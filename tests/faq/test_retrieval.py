@@ -102,6 +102,11 @@ def test_scores_are_confidences_best_first(city, municipality):
     assert retrieval.search(municipality, "   ") == []
 
 
+def test_a_city_without_content_finds_nothing(make_municipality):
+    empty = make_municipality("empty")
+    assert retrieval.search(empty, "粗大ごみを出したい") == []
+
+
 def test_alternative_phrasings_count(city, municipality):
     query = "ソファを処分したいです"
     before = {c.external_id: c.score for c in retrieval.search(municipality, query)}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -114,46 +113,10 @@ def live_events(monkeypatch) -> list[tuple[int, dict]]:
 # --- headless browser ------------------------------------------------------------------------------------
 
 
-def _browser_already_running():
-    """A connected Chromium that another fixture of this process launched and still holds, or None.
-
-    Playwright's sync API allows one instance per thread, so a second ``sync_playwright()`` fails
-    while e.g. tests/channels/web's session-scoped ``browser`` is alive: reuse that one instead.
-    (Better: one session fixture in tests/conftest.py for every browser test.)
-    """
-    import gc
-
-    from playwright.sync_api import Browser
-
-    for obj in gc.get_objects():
-        if isinstance(obj, Browser) and obj.is_connected():
-            return obj
-    return None
-
-
-@pytest.fixture(scope="module")
-def chromium(request):
-    """Debian's Chromium driven by Playwright (no ``playwright install``), for the tests of one module.
-
-    Module scope, so that another directory's session-scoped browser fixture can start after us.
-    """
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is not installed: run `make test`, which installs it")
-    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run inside one
-    # unless told it is fine (the test code is synchronous and never awaits).
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    running = _browser_already_running()
-    if running is not None:
-        yield running
-        return
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+@pytest.fixture
+def chromium(browser):
+    """The session's shared Chromium (tests/conftest.py)."""
+    return browser
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from faq import importing
 from faq.search import embed, runtime
 from faq.search.index import Entry, SearchIndex
 from faq.search.score import Params
+from faq.search.text import analyzer
 
 DEMO = Path(settings.BASE_DIR) / "faq" / "demo"
 SENTENCE = re.compile(r"(?<=[。！？])")
@@ -74,8 +75,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Source vectors (cached after the first run): {time.perf_counter() - started:.1f} s")
 
         entries, phrasing_vectors, body_vectors = self._synthesise(rows, source_vectors, opts["entries"], rng)
-        embed.model()  # load the model before measuring memory: it is shared by every index
+        # load the model and Sudachi's dictionary first: every index of the process shares them
         embed.embed_query("準備")
+        analyzer.terms("準備")
         before = rss_mb()
         started = time.perf_counter()
         index = SearchIndex(entries, phrasing_vectors, body_vectors, params)
@@ -164,7 +166,8 @@ class Command(BaseCommand):
                 vec = source_vectors.get(_head(phrasing))
                 base = mix_q if vec is None or phrasing in src else vec
                 phrasing_vectors.append(_unit(base + noise.normal(0, 0.01, base.shape).astype(np.float32)))
-            heads = [source_vectors[_head(row["answer"], 160)] for row in (a, b, c) if _head(row["answer"], 160)]
+            limit = Params().answer_head_chars
+            heads = [source_vectors[_head(row["answer"], limit)] for row in (a, b, c)]
             body = _unit(np.sum(heads, axis=0)) if heads else mix_q
             body_vectors.append(body)
         return entries, np.stack(phrasing_vectors).astype(np.float32), np.stack(body_vectors).astype(np.float32)

@@ -326,3 +326,15 @@ def test_a_message_line_cannot_take_fails_alone(line_api, line_city, slept):
         row.refresh_from_db()
     assert (rows[0].delivery, rows[1].delivery) == ("failed", "sent")
     assert "not sendable" in rows[0].delivery_error
+
+
+def test_deferred_calls_run_in_order_unless_cancelled():
+    from tests.conftest import wait_until
+
+    later = line_adapter._Later()
+    ran: list[str] = []
+    later.call_later(0.2, ran.append, "late")
+    later.call_later(0.0, ran.append, "now")
+    later.call_later(0.05, ran.append, "cancelled").cancel()
+    wait_until(lambda: len(ran) == 2, timeout=5)
+    assert ran == ["now", "late"]

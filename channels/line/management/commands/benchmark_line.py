@@ -334,8 +334,11 @@ class Command(BaseCommand):
         from django.core.servers.basehttp import ThreadedWSGIServer
         from django.test.testcases import QuietWSGIRequestHandler
 
+        class Handler(QuietWSGIRequestHandler):
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
+
         ThreadedWSGIServer.request_queue_size = 512
-        server = ThreadedWSGIServer(("127.0.0.1", 0), QuietWSGIRequestHandler, allow_reuse_address=False)
+        server = ThreadedWSGIServer(("127.0.0.1", 0), Handler, allow_reuse_address=False)
         server.set_app(WSGIHandler())
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
