@@ -72,11 +72,15 @@ def embed_texts(kind: str, texts: Sequence[str]) -> np.ndarray:
 class VectorStore:
     """Looks vectors up by hash: this process's previous index first, then the database, then the model."""
 
-    def __init__(self, known: dict[str, np.ndarray] | None = None):
+    def __init__(self, known: dict[str, np.ndarray] | None = None, *, budget: int | None = None):
+        """``budget``: embed at most this many texts; the rest get zero vectors and count as deferred."""
         self.known = known or {}
+        self.budget = budget
         self.embedded = 0
         self.from_db = 0
         self.reused = 0
+        self.deferred = 0
+        self.hashes: list[str] = []
 
     def vectors(
         self, items: Sequence[tuple[str, str]], *, progress: bool = False, desc: str = "embedding"
@@ -84,7 +88,7 @@ class VectorStore:
         """Vectors for (kind, text) items, in order; missing ones are embedded and stored."""
         from faq.models import EmbeddingCache
 
-        hashes = [content_hash(kind, text) for kind, text in items]
+        hashes = self.hashes = [content_hash(kind, text) for kind, text in items]
         found: dict[str, np.ndarray] = {}
         for h in hashes:
             if h in self.known:
@@ -102,12 +106,22 @@ class VectorStore:
         for h, item in zip(hashes, items, strict=True):
             if h not in found:
                 missing.setdefault(h, item)
+        if self.budget is not None and len(missing) > self.budget:
+            keep = dict(list(missing.items())[: self.budget])
+            self.deferred += len(missing) - len(keep)
+            missing = keep
         if missing:
             self._embed_missing(missing, found, progress=progress, desc=desc)
         out = np.zeros((len(items), DIM), dtype=np.float32)
         for i, h in enumerate(hashes):
-            out[i] = found[h]
+            vec = found.get(h)
+            if vec is not None:
+                out[i] = vec
         return out
+
+    def found(self, hashes: Sequence[str], vectors: np.ndarray) -> dict[str, np.ndarray]:
+        """hash -> vector for the vectors that are real (deferred ones are zero)."""
+        return {h: v for h, v in zip(hashes, vectors, strict=True) if v.any()}
 
     def _embed_missing(self, missing: dict[str, tuple[str, str]], found: dict, *, progress: bool, desc: str) -> None:
         from faq.models import EmbeddingCache

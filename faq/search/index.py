@@ -97,6 +97,7 @@ class SearchIndex:
         self.phrasing_vectors = np.ascontiguousarray(phrasing_vectors, dtype=np.float32)
         self.body_vectors = np.ascontiguousarray(body_vectors, dtype=np.float32)
         self.vector_hashes: dict[str, np.ndarray] = {}
+        self.complete = True  # False: some vectors were deferred (see ``build``)
         self.built_at = time.time()
 
     def _terms(self, text: str, old: dict) -> tuple[np.ndarray, ...]:
@@ -175,8 +176,13 @@ def build(
     *,
     previous: SearchIndex | None = None,
     progress: bool = False,
+    embed_budget: int | None = None,
 ) -> tuple[SearchIndex, embed.VectorStore]:
-    """Build an index, reusing the previous index's vectors and terms and the embedding cache."""
+    """Build an index, reusing the previous index's vectors and terms and the embedding cache.
+
+    ``embed_budget`` bounds how many texts are embedded now (the request path); entries whose
+    vectors are deferred are found by the lexical side only, and ``index.complete`` is False.
+    """
     params = params or score.Params()
     phrasing_items: list[tuple[str, str]] = []
     body_items: list[tuple[str, str]] = []
@@ -187,19 +193,15 @@ def build(
             entry.phrasings = [entry.title]
         phrasing_items.extend(phrasings)
         body_items.append(head)
-    store = embed.VectorStore(previous.vector_hashes if previous is not None else None)
+    store = embed.VectorStore(previous.vector_hashes if previous is not None else None, budget=embed_budget)
     all_vectors = store.vectors(phrasing_items + body_items, progress=progress)
-    phrasing_vectors = all_vectors[: len(phrasing_items)]
-    body_vectors = all_vectors[len(phrasing_items) :]
     index = SearchIndex(
         entries,
-        phrasing_vectors,
-        body_vectors,
+        all_vectors[: len(phrasing_items)],
+        all_vectors[len(phrasing_items) :],
         params,
         terms_cache=previous.terms_cache if previous is not None else None,
     )
-    index.vector_hashes = {
-        embed.content_hash(kind, text): vec
-        for (kind, text), vec in zip(phrasing_items + body_items, all_vectors, strict=True)
-    }
+    index.vector_hashes = store.found(store.hashes, all_vectors)
+    index.complete = store.deferred == 0
     return index, store

@@ -41,10 +41,12 @@ class Params:
     chunk_factor: float = 0.9
     # what is embedded
     phrasing_chars: int = 200
-    answer_head_chars: int = 100
+    answer_head_chars: int = 64
     chunk_chars: int = 400
     strip_fillers: bool = True
-    # confidence = sigmoid(a * fused + g * lead + c)
+    # confidence = sigmoid(a * fused + g * lead + c); the runner-up counts as at least lead_floor,
+    # about what an unrelated entry scores (5th percentile of the runner-up on the demo set)
+    lead_floor: float = 0.3
     conf_a: float = 5.7
     conf_g: float = 21.0
     conf_c: float = -3.5
@@ -61,15 +63,19 @@ def fuse(feats, is_chunk: np.ndarray, p: Params, *, foreign: bool = False) -> np
     return fused.astype(np.float32)
 
 
-def leads(sorted_scores: np.ndarray) -> np.ndarray:
-    """Each candidate's lead over the best *other* candidate (positive only for the first)."""
+def leads(sorted_scores: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """Each candidate's lead over the best *other* candidate (positive only for the first).
+
+    The other candidate never counts as lower than ``floor``: in a city with a handful of
+    entries there is no real competitor, and a lead over nothing is no evidence.
+    """
     if len(sorted_scores) == 0:
         return sorted_scores
     best_other = np.full_like(sorted_scores, sorted_scores[0])
     best_other[0] = sorted_scores[1] if len(sorted_scores) > 1 else 0.0
-    return sorted_scores - best_other
+    return sorted_scores - np.maximum(best_other, floor)
 
 
 def confidence(sorted_scores: np.ndarray, p: Params) -> np.ndarray:
-    z = p.conf_a * sorted_scores + p.conf_g * leads(sorted_scores) + p.conf_c
+    z = p.conf_a * sorted_scores + p.conf_g * leads(sorted_scores, p.lead_floor) + p.conf_c
     return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)

@@ -33,6 +33,11 @@ def check_seconds() -> float:
     return float(getattr(settings, "FAQ_INDEX_CHECK_SECONDS", 2.0))
 
 
+def embed_budget() -> int:
+    """Texts a search may embed while rebuilding (an admin edit: a few); the rest waits for build_index."""
+    return int(getattr(settings, "FAQ_INDEX_EMBED_BUDGET", 64))
+
+
 @dataclass
 class _State:
     stamp: tuple
@@ -50,14 +55,14 @@ class Registry:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def index(self, municipality, *, progress: bool = False) -> SearchIndex:
+    def index(self, municipality) -> SearchIndex:
         key = municipality.pk
         state = self._states.get(key)
         now = time.monotonic()
         if state is not None and now - state.checked_at < check_seconds():
             return state.index
         stamp = version_stamp(municipality)
-        if state is not None and stamp == state.stamp:
+        if state is not None and stamp == state.stamp and state.index.complete:
             state.checked_at = now
             return state.index
         lock = self._lock(key)
@@ -66,20 +71,33 @@ class Registry:
             return state.index
         try:
             current = self._states.get(key)
-            if current is not None and current is not state and current.stamp == stamp:
+            if current is not None and current is not state and current.stamp == stamp and current.index.complete:
                 return current.index
             started = time.perf_counter()
-            index, store = build(load_entries(municipality), previous=state.index if state else None, progress=progress)
+            index, store = build(
+                load_entries(municipality),
+                previous=state.index if state else None,
+                embed_budget=embed_budget(),
+            )
             self._states[key] = _State(stamp, time.monotonic(), index)
             runtime.trim_memory()
             log.info(
-                "index %s rebuilt: %d entries in %.0f ms (%d embedded, %d from cache)",
+                "index %s rebuilt: %d entries in %.0f ms (%d embedded, %d from cache, %d deferred)",
                 municipality.pk,
                 index.n,
                 (time.perf_counter() - started) * 1000,
                 store.embedded,
                 store.from_db + store.reused,
+                store.deferred,
             )
+            if store.deferred:
+                log.warning(
+                    "index %s: %d texts not embedded yet (run `manage.py build_index --municipality %s`); "
+                    "they are found by words only until then",
+                    municipality.pk,
+                    store.deferred,
+                    municipality.slug,
+                )
             return index
         finally:
             lock.release()

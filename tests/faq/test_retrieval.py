@@ -284,6 +284,20 @@ def test_a_rebuild_in_the_same_process_reuses_vectors_and_terms(city, municipali
     assert again.terms_cache.keys() == index.terms_cache.keys()
 
 
+def test_a_search_embeds_a_bounded_number_of_texts_and_finishes_later(city, municipality, settings):
+    """A bulk import without build_index: searches stay fast, words still find, vectors follow."""
+    settings.FAQ_INDEX_EMBED_BUDGET = 4
+    registry = Registry()
+    index = registry.index(municipality)
+    assert not index.complete
+    assert EmbeddingCache.objects.count() == 4
+    assert index.search("粗大ごみの出し方", k=1)[0][0].external_id == "gomi-001"  # lexical side works meanwhile
+    for _ in range(5):
+        index = registry.index(municipality)
+    assert index.complete
+    assert EmbeddingCache.objects.count() == 10  # 5 questions + 5 answer heads
+
+
 def test_cached_vectors_are_the_models_vectors(city, municipality):
     build(load_entries(municipality))
     row = EmbeddingCache.objects.get(content_hash=embed.content_hash("query", city["gomi"].question))
