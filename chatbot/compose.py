@@ -83,7 +83,7 @@ def render(
             titles = choice_titles or {}
             choices = [
                 Choice(
-                    short(titles.get(c.id, c.title) if c.kind == "faq" else c.title),
+                    short(titles.get(c.id, c.title) if c.kind == "faq" else (c.heading_path or [c.title])[-1]),
                     {"action": "pick", "kind": c.kind, "id": c.id},
                 )
                 for c in decision.choices

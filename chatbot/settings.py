@@ -162,7 +162,8 @@ TRANSLATOR_REGION = os.environ.get("TRANSLATOR_REGION", "")
 TRANSLATOR_TIMEOUT = env_float("TRANSLATOR_TIMEOUT", 10.0)
 
 # --- Answer engine -----------------------------------------------------------------------------
-MADOGUCHI_INDEX_DIR = Path(os.environ.get("MADOGUCHI_INDEX_DIR", VAR_DIR / "index"))
+FAQ_INDEX_CHECK_SECONDS = env_float("FAQ_INDEX_CHECK_SECONDS", 2.0)
+FAQ_INDEX_EMBED_BUDGET = env_int("FAQ_INDEX_EMBED_BUDGET", 64)
 
 # --- Internationalisation ------------------------------------------------------------------------
 LANGUAGE_CODE = "ja"

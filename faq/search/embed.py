@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,6 +23,7 @@ FETCH_BATCH = 500
 _model = None
 _model_lock = threading.Lock()  # the C engine keeps per-model scratch buffers: one call at a time
 _query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_query_cache_lock = threading.Lock()
 QUERY_CACHE_SIZE = 2048
 
 
@@ -46,17 +47,24 @@ def content_hash(kind: str, text: str) -> str:
 
 def embed_query(text: str) -> np.ndarray:
     """The query vector (the one embedding done at request time), with a small per-process cache."""
-    cached = _query_cache.get(text)
-    if cached is not None:
-        _query_cache.move_to_end(text)
-        return cached
+    with _query_cache_lock:
+        cached = _query_cache.get(text)
+        if cached is not None:
+            _query_cache.move_to_end(text)
+            return cached
     m = model()
     with _model_lock:
         vector = np.asarray(m.query(text), dtype=np.float32)
-    _query_cache[text] = vector
-    if len(_query_cache) > QUERY_CACHE_SIZE:
-        _query_cache.popitem(last=False)
+    with _query_cache_lock:
+        _query_cache[text] = vector
+        while len(_query_cache) > QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)
     return vector
+
+
+def clear_query_cache() -> None:
+    with _query_cache_lock:
+        _query_cache.clear()
 
 
 def embed_texts(kind: str, texts: Sequence[str]) -> np.ndarray:
@@ -154,7 +162,3 @@ def _progress(total: int, desc: str):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="text")
-
-
-def unique(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    return list(dict.fromkeys(items))

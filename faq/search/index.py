@@ -37,7 +37,7 @@ class Entry:
     department: str = ""
     contact: str = ""
     heading_path: list[str] = field(default_factory=list)
-    phrasings: list[str] = field(default_factory=list)  # question, alternatives, curated translations
+    phrasings: list[str] = field(default_factory=list)  # question and alternatives; a chunk's headings
     body: str = ""  # what the lexical side reads besides the phrasings
 
     def dense_items(self, params: score.Params) -> tuple[list[tuple[str, str]], tuple[str, str]]:

@@ -4,8 +4,13 @@ Before a search the process compares the municipality's version stamp (a few agg
 at most once every ``FAQ_INDEX_CHECK_SECONDS``, default 2 s) with the stamp its index was built
 from; when it changed, the index is rebuilt from the database. Vectors come from this process's
 previous index or the ``EmbeddingCache`` table, so a rebuild embeds only texts no process has
-seen yet (an admin edit: a few short texts). While one thread rebuilds, other threads keep
+seen yet (an admin edit: a few short texts; at most ``FAQ_INDEX_EMBED_BUDGET`` per rebuild, so
+a bulk import nobody indexed cannot stall a request: the rest is found by words until
+``build_index`` runs or later rebuilds catch up). While one thread rebuilds, other threads keep
 answering from the previous index.
+
+A question in another language (no kana; the resident's language is not Japanese) is embedded as
+written, and its lexical side reads the Japanese words ``chatbot.translation`` finds for it.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ Three lexical views of a text, each a list of terms:
   kana are folded to katakana, so ごみ and ゴミ meet too. Latin words are lower-cased surfaces.
 * ``synonyms``: Sudachi's synonym group ids of those words (引っ越し/転居, 紛失/無くす,
   保育園/保育所), a dictionary-backed expansion that needs no hand-written list.
-* ``phonetic``: bigrams of the katakana reading of the text, which meet when a resident writes
-  a word in kana (がくどう / 学童), misconverts it (当本 / 謄本) or Sudachi splits it differently.
+* ``phonetic``: bigrams of the katakana reading of the text (particles and auxiliaries left
+  out), which meet when a resident writes a word in kana (がくどう / 学童), misconverts it
+  (当本 / 謄本) or Sudachi splits it differently.
 
 Function words, auxiliaries, symbols and a small list of generic request verbs (する, できる,
 教える, ください ...) are dropped: they say how a resident asks, not what about.
@@ -25,66 +26,18 @@ from dataclasses import dataclass
 SILENT_POS = {"補助記号", "空白", "助詞", "助動詞", "感動詞"}
 KEEP_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞"}
 DROP_POS2 = {"数詞", "助動詞語幹"}  # numbers: "3歳" should not outweigh the topic
-# Generic verbs/nouns of asking and being, as Sudachi normalised forms.
-STOP_LEMMAS = {
-    "為る",
-    "有る",
-    "居る",
-    "成る",
-    "出来る",
-    "下さる",
-    "頂く",
-    "致す",
-    "願う",
-    "思う",
-    "言う",
-    "良い",
-    "教える",
-    "知る",
-    "分かる",
-    "済む",
-    "申す",
-    "遣る",
-    "貰う",
-    "呉れる",
-    "欲しい",
-    "見る",
-    "行く",
-    "来る",
-    "事",
-    "物",
-    "所",
-    "時",
-    "方",
-    "場合",
-    "感じ",
-    "辺",
-    "件",
-    "様",
-    "為",
-    "訳",
-    "積もり",
-    "質問",
-    "今",
-    "こと",
-    "もの",
-    "ところ",
-    "よう",
-    "ため",
-    "さん",
-    "的",
-    "等",
-    "達",
-    "御",
-    "つく",
-    "みたい",
-}
-# English function words (curated translations and foreign-language queries)
+# Generic verbs and nouns of asking and being (Sudachi normalised forms), and English function
+# words (foreign-language questions): they say how a resident asks, not what about.
+JAPANESE_STOP_WORDS = (
+    "為る 有る 居る 成る 出来る 下さる 頂く 致す 願う 思う 言う 良い 教える 知る 分かる 済む 申す 遣る 貰う 呉れる "
+    "欲しい 見る 行く 来る 事 物 所 時 方 場合 感じ 辺 件 様 為 訳 積もり 質問 今 こと もの ところ よう ため さん 的 "
+    "等 達 御 つく みたい"
+)
 ENGLISH_STOP_WORDS = (
     "a an the of to in on for and or is are am be do does did can could i my me we you it this that what "
     "how when where which who why with at by from about please want need"
 )
-STOP_LEMMAS |= set(ENGLISH_STOP_WORDS.split())
+STOP_LEMMAS = set(JAPANESE_STOP_WORDS.split()) | set(ENGLISH_STOP_WORDS.split())
 # Polite request endings and conversational fillers, stripped from queries before embedding.
 FILLERS = re.compile(
     r"(を|について|のこと|の事)?(教えて|おしえて)(ください|下さい|くれ|ほしい|欲しい|もらえますか|もらえません"

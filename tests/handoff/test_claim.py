@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from chatbot import states
 from chatbot.models import Conversation, Membership, Resident
@@ -63,7 +64,9 @@ def test_second_claim_over_http_is_refused_and_changes_nothing(client, municipal
     assert client.post(f"/console/tickets/{ticket.pk}/claim").status_code == 302
     client.force_login(second)
     response = client.post(f"/console/tickets/{ticket.pk}/claim", {"from": "queue"}, follow=True)
-    assert "Someone else has already taken this ticket." in [str(m) for m in response.context["messages"]]
+    with translation.override("ja"):
+        refused = translation.gettext("Someone else has already taken this ticket.")
+    assert refused in [str(m) for m in response.context["messages"]]
     conversation = Conversation.objects.get(pk=ticket.conversation_id)
     assert conversation.owner == first
     assert not AuditEvent.objects.filter(action="claim", user=second).exists()

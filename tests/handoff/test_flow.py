@@ -173,7 +173,7 @@ def test_out_of_hours_notice_uses_the_residents_language_for_the_date(municipali
     fixed_now(jst(2026, 12, 28, 20, 0))
     event = send("担当者と話したい")
     [notice] = replies(event)
-    assert "2027年1月4日 (月曜日) 08:30" in notice.text
+    assert "2027年1月4日（月曜日）08:30" in notice.text
 
 
 def test_within_hours_the_resident_is_told_staff_will_reply(municipality, faq, send, fixed_now):

@@ -87,8 +87,8 @@ def test_a_calendar_that_never_opens_has_no_next_opening(municipality):
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("ja", "2026年7月21日 (火曜日) 08:30"),
-        ("ja-easy", "2026年7月21日 (火曜日) 08:30"),
+        ("ja", "2026年7月21日（火曜日）08:30"),
+        ("ja-easy", "2026年7月21日（火曜日）08:30"),
         ("en", "July 21, 2026 (Tuesday) 08:30"),
         ("ko", "2026년 7월 21일 (화요일) 08:30"),
     ],

@@ -86,7 +86,7 @@ class Command(BaseCommand):
         after = rss_mb()
         del phrasing_vectors, body_vectors
 
-        embed._query_cache.clear()
+        embed.clear_query_cache()
         latencies, embedding = [], []
         for text in queries:
             t0 = time.perf_counter()
