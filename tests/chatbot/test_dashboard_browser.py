@@ -26,16 +26,9 @@ def seeded(make_municipality, make_faq):
     return build_seed(make_municipality, make_faq)
 
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.conftest import CHROMIUM  # noqa: E402
+from tests.conftest import CHROMIUM_ARGS as ARGS  # noqa: E402
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # For every chart: is a Chart.js instance attached, how many pixels are painted, and is there paint

@@ -14,7 +14,6 @@ context already logged in as ``user`` (a session cookie made by the Django test 
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -27,16 +26,7 @@ from handoff import hours
 from handoff import translation as tr
 
 JST = ZoneInfo("Asia/Tokyo")
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+
 _ids = itertools.count(1)
 
 
