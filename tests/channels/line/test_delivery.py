@@ -17,6 +17,7 @@ from channels.line.adapter import LineAdapter
 from channels.line.ratelimit import RateLimiter
 from chatbot import compose, pipeline
 from chatbot.models import InboundEvent, Message, Resident
+from tests.conftest import wait_until
 from tests.fakes.line_api import LOADING, PUSH, REPLY, Scripted, event, media_event, postback_event, text_event
 
 USER = "U" + "1" * 32
@@ -247,8 +248,8 @@ def test_slow_handling_shows_the_loading_animation(line_api, faq, slept, monkeyp
     monkeypatch.setattr(line_adapter, "LOADING_AFTER", 0.05)
     real = pipeline.answer_text
 
-    def slow(*args, **kwargs):
-        time.sleep(0.5)
+    def slow(*args, **kwargs):  # an answer that takes a while (an LLM call, say): until the animation shows
+        wait_until(lambda: line_api.calls(LOADING), timeout=10)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "answer_text", slow)
@@ -329,8 +330,6 @@ def test_a_message_line_cannot_take_fails_alone(line_api, line_city, slept):
 
 
 def test_deferred_calls_run_in_order_unless_cancelled():
-    from tests.conftest import wait_until
-
     later = line_adapter._Later()
     ran: list[str] = []
     later.call_later(0.2, ran.append, "late")
