@@ -362,7 +362,19 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
             links.append((reverse("admin:faq_faq_import"), _("Import")))
         links.append((reverse("admin:faq_faq_export"), _("Export")))
         extra_context = {**(extra_context or {}), "editor_links": links}
+        self._warn_about_llm_budget(request)
         return super().changelist_view(request, extra_context)
+
+    def _warn_about_llm_budget(self, request) -> None:
+        """Editors learn here when the month's language-model budget is (nearly) spent."""
+        from chatbot import generation
+
+        if request.method != "GET" or not generation.enabled():
+            return
+        for municipality in self._cities(request):
+            notice = generation.budget_notice(municipality)
+            if notice:
+                messages.warning(request, f"{municipality}: {notice}")
 
 
 # ----------------------------------------------------------------------------------------------

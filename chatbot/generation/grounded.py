@@ -132,13 +132,13 @@ def grounded_answer(
     """
     if not client.enabled() or getattr(municipality, "llm_enabled", True) is False:
         return GenerationResult(Status.DISABLED, reason="no model configured")
-    usable = passages_for(candidates, floor=float(getattr(settings, "LLM_PASSAGE_FLOOR", RELEVANCE_FLOOR)))
-    if not usable:
-        return GenerationResult(Status.UNANSWERABLE, reason="no passages")
     verdict = guard.check_input(question)
     if not verdict:
         log.info("generation refused before the call: %s", verdict.reason)
         return GenerationResult(Status.BLOCKED, reason=verdict.reason)
+    usable = passages_for(candidates, floor=float(getattr(settings, "LLM_PASSAGE_FLOOR", RELEVANCE_FLOOR)))
+    if not usable:
+        return GenerationResult(Status.UNANSWERABLE, reason="no passages")
     if budget.is_exhausted(municipality):
         return GenerationResult(Status.BUDGET_EXHAUSTED, reason="monthly token budget spent")
 

@@ -337,3 +337,21 @@ def test_deferred_calls_run_in_order_unless_cancelled():
     later.call_later(0.05, ran.append, "cancelled").cancel()
     wait_until(lambda: len(ran) == 2, timeout=5)
     assert ran == ["now", "late"]
+
+
+@pytest.mark.parametrize("state", ["waiting", "staff"])
+def test_bot_is_silent_on_line_while_a_person_holds_the_conversation(line_api, faq, slept, state):
+    from chatbot.models import Conversation
+    from handoff.models import Ticket
+
+    process(faq.municipality, text_event("人と話したいです", user=USER))
+    conversation = Conversation.objects.get()
+    assert conversation.state == "waiting" and Ticket.objects.count() == 1
+    Conversation.objects.filter(pk=conversation.pk).update(state=state)
+    before = len(line_api.delivered())
+    stored = process(faq.municipality, text_event("ソファを捨てたい", user=USER))
+    assert stored.processed_at is not None
+    assert len(line_api.delivered()) == before  # no reply, no push: the person answers
+    assert Message.objects.filter(event=stored, direction="in").exists()  # kept for the console
+    assert not Message.objects.filter(event=stored, direction="out").exists()
+    assert Ticket.objects.count() == 1
