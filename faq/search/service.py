@@ -124,7 +124,35 @@ def search(municipality, text: str, *, language: str | None = None, k: int = 10)
     foreign = is_foreign(text, language)
     lexical = japanese_words(text, language or "", municipality) if foreign else None
     results = index.search(text, k=k, foreign=foreign, lexical_text=lexical)
+    machine = machine_japanese(text, language or "", municipality) if foreign else ""
+    if machine:
+        # A machine translation is a Japanese question in its own right: search it as one (both sides)
+        # and keep, per entry, the better of the two confidences.
+        results = merge_best(results, index.search(machine, k=k), k)
     return [_candidate(entry, conf) for entry, conf in results]
+
+
+def merge_best(first: list, second: list, k: int) -> list:
+    best: dict[tuple[str, int], tuple] = {}
+    for entry, conf in [*first, *second]:
+        key = (entry.kind, entry.id)
+        if key not in best or conf > best[key][1]:
+            best[key] = (entry, conf)
+    return sorted(best.values(), key=lambda pair: pair[1], reverse=True)[:k]
+
+
+def machine_japanese(text: str, language: str, municipality) -> str:
+    """The machine translation of a foreign question into Japanese, when a translator is configured."""
+    try:
+        from chatbot.translation import to_japanese
+
+        translated = to_japanese(text, language or "en", municipality=municipality)
+    except Exception:  # translation is a help, never a reason to fail a search
+        log.exception("no machine translation for a %s question", language)
+        return ""
+    if translated is None or not translated.text.strip() or translated.text.strip() == text.strip():
+        return ""
+    return translated.text.strip()
 
 
 def is_foreign(text: str, language: str | None) -> bool:

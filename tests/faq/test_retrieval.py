@@ -310,3 +310,20 @@ def test_cached_vectors_are_the_models_vectors(city, municipality):
 
 def test_ready():
     assert retrieval.ready() is True
+
+
+def test_a_machine_translation_is_searched_as_a_japanese_question(city, municipality, settings):
+    """With a translator (the fake LibreTranslate on loopback, the real client), a question the
+    multilingual embedding alone misreads is found through its Japanese translation."""
+    from tests.fakes.libretranslate import FakeLibreTranslate
+
+    question = "कुकुर पालेपछि के गर्नुपर्छ?"  # Nepali: what must I do after getting a dog?
+    without = ids(retrieval.search(municipality, question, language="ne"))
+    with FakeLibreTranslate() as api:
+        api.learn({("ne", "ja", question): "犬を飼い始めたら何をすればいいですか"})
+        settings.TRANSLATOR, settings.TRANSLATOR_URL = "libre", api.url
+        found = retrieval.search(municipality, question, language="ne")
+        assert api.calls >= 1
+    assert found[0].external_id == "kurashi-001"
+    assert found[0].score >= retrieval.search(municipality, "犬を飼い始めたら何をすればいいですか")[0].score - 1e-9
+    assert without  # without a translator the question is still searched (by the multilingual side)
