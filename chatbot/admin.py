@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -6,8 +7,39 @@ from .models import AnswerLog, Conversation, InboundEvent, Membership, Message, 
 from .tenancy import Role, TenantScopedAdmin
 
 
+class MunicipalityForm(forms.ModelForm):
+    """LINE credentials are never shown again once saved; leaving a field empty keeps the stored value."""
+
+    SECRET_FIELDS = ("line_channel_secret", "line_access_token")
+
+    class Meta:
+        model = Municipality
+        fields = "__all__"
+        widgets = {
+            "line_channel_secret": forms.PasswordInput(render_value=False),
+            "line_access_token": forms.PasswordInput(render_value=False),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.SECRET_FIELDS:
+            if name in self.fields and self.instance.pk and getattr(self.instance, name):
+                self.fields[name].help_text = _("Set. Leave empty to keep it; type a new value to replace it.")
+
+    def _keep(self, name: str) -> str:
+        value = self.cleaned_data.get(name, "")
+        return value if value else (getattr(self.instance, name, "") if self.instance.pk else "")
+
+    def clean_line_channel_secret(self) -> str:
+        return self._keep("line_channel_secret")
+
+    def clean_line_access_token(self) -> str:
+        return self._keep("line_access_token")
+
+
 @admin.register(Municipality)
 class MunicipalityAdmin(TenantScopedAdmin):
+    form = MunicipalityForm
     tenant_path = "pk"
     list_display = ["slug", "name_ja", "name_en", "is_active"]
     search_fields = ["slug", "name_ja", "name_en"]

@@ -89,7 +89,7 @@ class TicketAdmin(TenantScopedAdmin):
 
     @admin.display(description=_("console"))
     def console_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("handoff:ticket", args=[obj.pk]), _("open"))
+        return format_html('<a href="{}">{}</a>', reverse("handoff:ticket", args=[obj.pk]), _("Open in the console"))
 
     def has_add_permission(self, request):
         return False

@@ -1,0 +1,36 @@
+"""LINE credentials in the admin: never shown again, kept when left empty, replaced when typed."""
+
+from chatbot.admin import MunicipalityForm
+
+
+def form_data(municipality, **changes):
+    data = {
+        "slug": municipality.slug,
+        "name_ja": municipality.name_ja,
+        "name_en": municipality.name_en,
+        "is_active": "on",
+        "time_zone": municipality.time_zone,
+        "retention_days": municipality.retention_days,
+        "line_channel_secret": "",
+        "line_access_token": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_secrets_are_not_rendered(municipality, admin_client):
+    municipality.line_channel_secret = "very-secret-value"
+    municipality.line_access_token = "token-value-xyz"
+    municipality.save()
+    page = admin_client.get(f"/admin/chatbot/municipality/{municipality.pk}/change/").content.decode()
+    assert "very-secret-value" not in page and "token-value-xyz" not in page
+
+
+def test_empty_keeps_and_typed_replaces(municipality):
+    municipality.line_channel_secret = "old-secret"
+    municipality.line_access_token = "old-token"
+    municipality.save()
+    form = MunicipalityForm(form_data(municipality, line_access_token="new-token"), instance=municipality)
+    assert form.is_valid(), form.errors
+    saved = form.save()
+    assert (saved.line_channel_secret, saved.line_access_token) == ("old-secret", "new-token")
