@@ -14,7 +14,25 @@ class MunicipalityForm(forms.ModelForm):
 
     class Meta:
         model = Municipality
-        fields = "__all__"
+        fields = [
+            "slug",
+            "name_ja",
+            "name_en",
+            "is_active",
+            "time_zone",
+            "website_url",
+            "greeting_ja",
+            "disclaimer_ja",
+            "disclaimer_en",
+            "business_hours",
+            "emergency_contacts",
+            "line_channel_secret",
+            "line_access_token",
+            "allowed_web_origins",
+            "answer_threshold",
+            "answer_margin",
+            "retention_days",
+        ]
         widgets = {
             "line_channel_secret": forms.PasswordInput(render_value=False),
             "line_access_token": forms.PasswordInput(render_value=False),
