@@ -162,3 +162,37 @@ def _progress(total: int, desc: str):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="text")
+
+
+def export_cache(path) -> int:
+    """Write every cached vector of this model to an .npz file (content hash -> vector)."""
+    from faq.models import EmbeddingCache
+
+    rows = list(
+        EmbeddingCache.objects.filter(model=MODEL[:64]).order_by("content_hash").values_list("content_hash", "vector")
+    )
+    hashes = np.array([h for h, _ in rows])
+    vectors = (
+        np.stack([np.frombuffer(bytes(blob), dtype=np.float32) for _, blob in rows]) if rows else np.zeros((0, DIM))
+    )
+    np.savez_compressed(path, hashes=hashes, vectors=vectors.astype(np.float32))
+    return len(rows)
+
+
+def import_cache(path) -> int:
+    """Load vectors written by ``export_cache``; rows already cached are kept. Returns rows offered.
+
+    The content hash includes the model's name, so vectors of another model version never match.
+    """
+    from faq.models import EmbeddingCache
+
+    data = np.load(path, allow_pickle=False)
+    hashes, vectors = data["hashes"], data["vectors"]
+    if vectors.ndim != 2 or vectors.shape[1] != DIM or len(hashes) != len(vectors):
+        return 0
+    rows = [
+        EmbeddingCache(content_hash=str(h), model=MODEL[:64], vector=np.asarray(v, dtype=np.float32).tobytes())
+        for h, v in zip(hashes, vectors, strict=True)
+    ]
+    EmbeddingCache.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows)

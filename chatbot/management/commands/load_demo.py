@@ -12,6 +12,9 @@ from faq import importing
 
 DEMO_DIR = Path(settings.BASE_DIR) / "faq" / "demo"
 SLUG = "mihon"
+# Vectors of the demo texts by content hash, so a fresh `make run` need not embed them (texts that
+# changed since the file was written are embedded as usual). Refresh: load_demo --save-embeddings.
+EMBEDDINGS = DEMO_DIR / "embeddings.npz"
 DEMO_USERS = [
     # username, password, role, superuser
     ("admin", "madoguchi-admin", None, True),
@@ -30,6 +33,11 @@ class Command(BaseCommand):
             help="Where this server runs; the demo homepage is served under it.",
         )
         parser.add_argument("--no-users", action="store_true", help="Do not create the demo logins.")
+        parser.add_argument(
+            "--save-embeddings",
+            action="store_true",
+            help="After indexing, write the embedding cache to faq/demo/embeddings.npz (run on a fresh database).",
+        )
 
     def handle(self, *args, **opts):
         base = opts["base_url"].rstrip("/")
@@ -60,7 +68,14 @@ class Command(BaseCommand):
         if site.is_dir() and "import_site" in _commands():
             call_command("import_site", SLUG, str(site), stdout=self.stdout, stderr=self.stderr)
         if "build_index" in _commands():
+            from faq.search import embed
+
+            if EMBEDDINGS.exists() and not opts["save_embeddings"]:
+                offered = embed.import_cache(EMBEDDINGS)
+                self.stdout.write(f"Embedding cache: {offered} precomputed vectors offered from {EMBEDDINGS.name}")
             call_command("build_index", "--municipality", SLUG, stdout=self.stdout, stderr=self.stderr)
+            if opts["save_embeddings"]:
+                self.stdout.write(f"Embedding cache: {embed.export_cache(EMBEDDINGS)} vectors written")
         if not opts["no_users"]:
             self._users(municipality)
 
