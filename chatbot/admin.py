@@ -12,6 +12,13 @@ class MunicipalityForm(forms.ModelForm):
 
     SECRET_FIELDS = ("line_channel_secret", "line_access_token")
 
+    website_url = forms.URLField(
+        label=_("website URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=Municipality._meta.get_field("website_url").help_text,
+    )
+
     class Meta:
         model = Municipality
         fields = [
