@@ -397,3 +397,26 @@ def test_too_long_text_is_refused_with_a_clear_message(live_server, municipality
     )
     status, error = page.evaluate("() => window.__status")
     assert status == 413 and json.dumps(settings.MESSAGE_MAX_CHARS) in error
+
+
+def test_quick_first_messages_share_one_session(live_server, municipality, new_page):
+    """Two messages typed before the first session request returns must not open two sessions."""
+    from chatbot.models import Resident
+
+    page = new_page(locale="en-US")
+    page.goto(demo(live_server))
+    panel = open_widget(page)
+    # Both submitted in the same moment, before any session exists.
+    page.evaluate(
+        """() => {
+            const root = document.querySelector("[data-madoguchi-widget]").shadowRoot;
+            const input = root.querySelector("#mg-input");
+            const form = root.querySelector("form.mg-form");
+            input.value = "first question"; form.requestSubmit();
+            input.value = "second question"; form.requestSubmit();
+        }"""
+    )
+    expect(panel.locator(".mg-msg.mg-resident")).to_have_count(2)
+    wait_until(lambda: Message.objects.filter(sender="resident").count() == 2)
+    assert Resident.objects.count() == 1
+    assert Message.objects.filter(sender="resident").values("conversation").distinct().count() == 1

@@ -258,16 +258,31 @@
     });
   }
 
+  var tokenRequest = null; // one session request at a time: quick first messages share one token
+
   function ensureToken() {
     if (state.token) return Promise.resolve(state.token);
-    return request("session", { method: "POST" }).then(function (response) {
-      return readJson(response).then(function (data) {
-        if (!response.ok || !data.token) throw new ApiError(data.error || t("error"));
-        state.token = data.token;
-        store.set("token", data.token);
-        return data.token;
-      });
-    });
+    if (tokenRequest) return tokenRequest;
+    tokenRequest = request("session", { method: "POST" })
+      .then(function (response) {
+        return readJson(response).then(function (data) {
+          if (!response.ok || !data.token) throw new ApiError(data.error || t("error"));
+          state.token = data.token;
+          store.set("token", data.token);
+          return data.token;
+        });
+      })
+      .then(
+        function (token) {
+          tokenRequest = null;
+          return token;
+        },
+        function (error) {
+          tokenRequest = null;
+          throw error;
+        }
+      );
+    return tokenRequest;
   }
 
   function ApiError(message) {
@@ -803,6 +818,7 @@
     stopEvents();
     stopPolling();
     state.token = null;
+    tokenRequest = null;
     state.after = 0;
     state.convState = "bot";
     state.awaiting = 0;
