@@ -8,8 +8,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from channels.base import Choice, InboundMessage, Kind, Reply
-from faq.models import FAQ, Chunk
-from faq.retrieval import Candidate
+from faq import retrieval
 from handoff import services as handoff
 from handoff.models import Ticket
 
@@ -94,39 +93,12 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
 
 def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str) -> list[Reply]:
     """The resident chose one of the ask-back candidates: answer with it."""
-    candidate = _candidate(conversation.municipality, data.get("kind", "faq"), data.get("id"))
+    candidate = retrieval.candidate(conversation.municipality, data.get("kind", "faq"), data.get("id"))
     if candidate is None:
         with translation.override(lang):
             return [Reply(kind="notice", text=_("Sorry, that answer is no longer available. Please ask again."))]
     decision = engine.Decision(engine.AnswerStatus.ANSWERED, "picked", [candidate], candidate, 1.0)
     return pipeline.replies_for(conversation, decision, inbound, candidate.title, lang)
-
-
-def _candidate(municipality, kind: str, pk) -> Candidate | None:
-    if kind == "chunk":
-        chunk = (
-            Chunk.objects.filter(municipality=municipality, pk=pk, page__gone_at__isnull=True)
-            .select_related("page", "municipality")
-            .first()
-        )
-        if chunk is None:
-            return None
-        return Candidate(
-            "chunk",
-            chunk.pk,
-            f"page:{chunk.page.url}#{chunk.position}",
-            chunk.page.title,
-            chunk.text,
-            chunk.source_url,
-            1.0,
-            heading_path=list(chunk.heading_path or []),
-        )
-    faq = FAQ.objects.answerable(municipality).filter(pk=pk).first()
-    if faq is None:
-        return None
-    return Candidate(
-        "faq", faq.pk, faq.external_id, faq.question, faq.answer, faq.source_url, 1.0, faq.department, faq.contact
-    )
 
 
 def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:

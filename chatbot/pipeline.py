@@ -100,15 +100,19 @@ def resident_for(event: InboundEvent, item: InboundMessage) -> tuple[Resident, C
     elif code and not resident.language:
         resident.language, resident.language_source = code, "profile"
     resident.last_seen_at = timezone.now()
-    resident.save()
-    conversation = (
-        Conversation.objects.filter(resident=resident)
-        .exclude(state=states.ConversationState.CLOSED)
-        .order_by("-created_at")
-        .first()
-    )
-    if conversation is None:
-        conversation = Conversation.objects.create(municipality=event.municipality, resident=resident)
+    with transaction.atomic():
+        # The resident's row lock serialises two messages of one resident processed at once, so
+        # they land in one conversation (on SQLite the immediate transaction does the same).
+        Resident.objects.select_for_update().get(pk=resident.pk)
+        resident.save()
+        conversation = (
+            Conversation.objects.filter(resident=resident)
+            .exclude(state=states.ConversationState.CLOSED)
+            .order_by("-created_at")
+            .first()
+        )
+        if conversation is None:
+            conversation = Conversation.objects.create(municipality=event.municipality, resident=resident)
     return resident, conversation
 
 

@@ -7,11 +7,11 @@ index kept fresh by a version stamp) lives in ``faq.search``; see docs/adr/0001-
 
 from __future__ import annotations
 
-from .search.service import ready, registry
+from .search.service import candidate, ready, registry
 from .search.service import search as _search
 from .search.types import Candidate
 
-__all__ = ["Candidate", "search", "ready", "registry"]
+__all__ = ["Candidate", "candidate", "search", "ready", "registry"]
 
 
 def search(municipality, text: str, *, language: str | None = None, k: int = 10) -> list[Candidate]:

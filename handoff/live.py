@@ -31,6 +31,17 @@ def enabled() -> bool:
     return bool(settings.REDIS_URL)
 
 
+def reachable() -> bool:
+    """Whether live events can be served now: Redis is configured and answers."""
+    if not settings.REDIS_URL:
+        return False
+    try:
+        return bool(_client().ping())
+    except Exception as exc:
+        log.warning("live events unavailable: Redis does not answer (%s)", exc)
+        return False
+
+
 def channel_name(kind: str, key) -> str:
     return f"madoguchi:{kind}:{key}"
 

@@ -5,8 +5,8 @@ A small, swappable interface:
     translate(text, source="ja", target="vi", municipality=city) -> Translation
 
 The backend is, in order: one installed with ``use_backend()`` (tests, start-up wiring); the
-dotted path in the setting ``HANDOFF_TRANSLATOR``; ``chatbot.translation.translate`` when that
-module exists and ``settings.TRANSLATOR`` names a translator; otherwise none. Without a backend
+dotted path in the setting ``HANDOFF_TRANSLATOR``; ``chatbot.translation.translate`` when
+``settings.TRANSLATOR`` names a translator; otherwise none. Without a backend
 (or when it fails) the text comes back unchanged with ``machine_translated=False``, and the
 console says so before anything is sent. A backend is a callable
 ``(text, source, target, **context) -> str | Translation | None`` (context: ``municipality``).
@@ -68,11 +68,7 @@ def _backend() -> Backend | None:
             return None
     if getattr(settings, "TRANSLATOR", "none") in ("", "none"):
         return None
-    try:
-        from chatbot import translation as service
-    except ImportError:
-        return None
-    return _chatbot_backend if hasattr(service, "translate") else None
+    return _chatbot_backend
 
 
 def is_configured() -> bool:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Iterator
 
 from django.conf import settings
+
+from handoff import live
 
 log = logging.getLogger(__name__)
 
@@ -27,78 +28,31 @@ def heartbeat() -> float:
     return float(getattr(settings, "WEB_SSE_HEARTBEAT_SECONDS", 15))
 
 
-def _client():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=heartbeat() + 10)
-
-
-def connect():
-    """A Redis client for one stream, or None when live events cannot be served (no Redis, or down)."""
-    if not settings.REDIS_URL:
-        return None
-    client = _client()
-    try:
-        client.ping()
-    except Exception as exc:
-        log.warning("live events unavailable: Redis does not answer (%s)", exc)
-        client.close()
-        return None
-    return client
-
-
 def event(name: str, data: dict | str) -> str:
     body = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     lines = "".join(f"data: {line}\n" for line in body.splitlines() or [""])
     return f"event: {name}\n{lines}\n"
 
 
-def stream(client, channel: str, *, seconds: float | None = None, beat: float | None = None) -> Iterator[str]:
-    """Yield SSE frames for messages published on ``channel`` until ``seconds`` have passed.
+def stream(channel: str, *, seconds: float | None = None, beat: float | None = None) -> Iterator[str]:
+    """Yield SSE frames for events published on ``channel`` until ``seconds`` have passed.
 
-    Takes over ``client`` (from ``connect()``) and closes it when the stream ends or is closed.
+    The Redis subscription (``handoff.live.listen``) is confirmed before "ready" is sent, so the
+    widget's catch-up fetch after "ready" cannot miss a message published in between.
     """
     seconds = lifetime() if seconds is None else seconds
     beat = heartbeat() if beat is None else beat
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    subscription = None
     try:
-        pubsub.subscribe(channel)
+        subscription = live.listen([channel], heartbeat=beat, max_seconds=seconds)
         # retry: how long the browser waits before reconnecting when this stream ends.
         yield "retry: 1500\n" + event("ready", {"lifetime": seconds})
-        started = last = time.monotonic()
-        while True:
-            now = time.monotonic()
-            if now - started >= seconds:
-                break
-            message = pubsub.get_message(timeout=min(1.0, max(0.05, seconds - (now - started))))
-            if message and message.get("type") == "message":
-                data = message["data"]
-                yield event("messages", data.decode() if isinstance(data, bytes) else str(data))
-                last = time.monotonic()
-            elif time.monotonic() - last >= beat:
-                yield ": heartbeat\n\n"
-                last = time.monotonic()
+        for item in subscription:
+            yield ": heartbeat\n\n" if item is None else event("messages", item)
         yield event("bye", {})
     except Exception as exc:  # Redis went away: end the stream; the browser reconnects or polls
         log.warning("live event stream on %s ended: %s: %s", channel, type(exc).__name__, exc)
     finally:
-        with contextlib.suppress(Exception):
-            pubsub.close()
-            client.close()
-
-
-class EventStream:
-    """The streaming body of one response: frames from ``stream()``, and the Redis client closed
-    on ``close()`` (Django calls it when the response ends, also if streaming never started)."""
-
-    def __init__(self, client, channel: str):
-        self._client = client
-        self._frames = stream(client, channel)
-
-    def __iter__(self) -> Iterator[str]:
-        return self._frames
-
-    def close(self) -> None:
-        self._frames.close()
-        with contextlib.suppress(Exception):
-            self._client.close()
+        if subscription is not None:
+            with contextlib.suppress(Exception):
+                subscription.close()

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chatbot.language import normalise_code
 from chatbot.models import Channel, InboundEvent, Message, Municipality, Resident
 from chatbot.tasks import enqueue
+from handoff import live
 
 from . import config, limits, sse
 from .adapter import live_channel, resident_key
@@ -257,10 +258,9 @@ def events(request: HttpRequest, slug: str) -> HttpResponse:
     hit = limits.check(request, "WEB_RATE_IP_READS")
     if hit:
         return _cors(_too_many(hit), request, municipality)
-    client = sse.connect()
-    if client is None:
+    if not live.reachable():
         return _cors(HttpResponse(status=204), request, municipality)
-    frames = sse.EventStream(client, live_channel(municipality.pk, resident_key(token)))
+    frames = sse.stream(live_channel(municipality.pk, resident_key(token)))
     response = StreamingHttpResponse(frames, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once

@@ -25,7 +25,7 @@ from django.conf import settings
 
 from . import embed, runtime
 from .index import SearchIndex, build
-from .loader import load_entries, version_stamp
+from .loader import chunk_entry, faq_entry, load_entries, version_stamp
 from .types import Candidate
 
 log = logging.getLogger(__name__)
@@ -173,6 +173,21 @@ def japanese_words(text: str, language: str, municipality) -> str:
     except Exception:  # translation is a help, never a reason to fail a search
         log.exception("no Japanese words for a %s question", language)
         return ""
+
+
+def candidate(municipality, kind: str, pk) -> Candidate | None:
+    """One answerable FAQ entry or live homepage passage as a sure candidate (one a resident picked)."""
+    from faq.models import FAQ, Chunk
+
+    if kind == "chunk":
+        chunk = (
+            Chunk.objects.filter(municipality=municipality, pk=pk, page__gone_at__isnull=True)
+            .select_related("page", "municipality")
+            .first()
+        )
+        return _candidate(chunk_entry(chunk), 1.0) if chunk else None
+    faq = FAQ.objects.answerable(municipality).filter(pk=pk).select_related("municipality").first()
+    return _candidate(faq_entry(faq), 1.0) if faq else None
 
 
 def _candidate(entry, confidence: float) -> Candidate:

@@ -170,3 +170,20 @@ def test_feedback_is_recorded_and_two_unhelpful_hand_off(municipality, faq):
     log.refresh_from_db()
     assert log.feedback == AnswerLog.Feedback.UNHELPFUL
     assert Ticket.objects.get().reason == Ticket.Reason.REPEATED_FAILURE
+
+
+def test_a_picked_homepage_passage_is_answered_with_its_heading_path(municipality, faq):
+    from faq.models import Chunk, Page
+
+    page = Page.objects.create(
+        municipality=municipality, url="kurashi/gomi/sodai.html", title="粗大ごみ", content_hash="x"
+    )
+    chunk = Chunk.objects.create(
+        page=page, municipality=municipality, heading_path=["粗大ごみ", "申し込み方法"], text="電話で申し込みます。"
+    )
+    event = web_event(municipality, "", event_id="p", postback={"action": "pick", "kind": "chunk", "id": chunk.pk})
+    pipeline.process_event(event.pk)
+    reply = outbound(event).get()
+    assert reply.kind == "answer" and reply.text == "電話で申し込みます。"
+    assert reply.payload["title"] == "粗大ごみ > 申し込み方法"
+    assert reply.payload["links"][0]["url"].endswith("/kurashi/gomi/sodai.html")
