@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,6 +39,59 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+class InFlightRequests:
+    """Requests the live server is still handling, by server thread (Django's request signals).
+
+    A browser test can end while the live server is still answering (a message the page sent just
+    before the test's last check). Flushing the database under that request deadlocks on
+    PostgreSQL, so live-server tests wait for these to finish first. Event streams hold no
+    database locks and only end at their next heartbeat, so they are not waited for.
+    """
+
+    STREAMS = ("/events",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paths: dict[int, str] = {}
+
+    def started(self, sender=None, environ=None, **kwargs) -> None:
+        with self._lock:
+            self._paths[threading.get_ident()] = (environ or {}).get("PATH_INFO", "")
+
+    def finished(self, sender=None, **kwargs) -> None:
+        with self._lock:
+            self._paths.pop(threading.get_ident(), None)
+
+    def busy(self) -> list[str]:
+        with self._lock:
+            return [path for path in self._paths.values() if not path.endswith(self.STREAMS)]
+
+
+IN_FLIGHT = InFlightRequests()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_finishes_its_requests(request) -> Iterator[None]:
+    """Tests with a live server: teardown waits (before the database flush) for its open requests."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    from django.core.signals import request_finished, request_started
+
+    request.getfixturevalue("transactional_db")  # set up first, so flushed after this teardown
+    request_started.connect(IN_FLIGHT.started)
+    request_finished.connect(IN_FLIGHT.finished)
+    try:
+        yield
+        deadline = time.monotonic() + 30
+        while IN_FLIGHT.busy() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not IN_FLIGHT.busy(), f"the live server is still handling {IN_FLIGHT.busy()}"
+    finally:
+        request_started.disconnect(IN_FLIGHT.started)
+        request_finished.disconnect(IN_FLIGHT.finished)
 
 
 @pytest.fixture
