@@ -245,13 +245,12 @@ def send_to_resident(
     translation_ja: str = "",
     machine_translated: bool = False,
 ) -> Message:
-    """Store and deliver one message from staff (or the system) to the resident, by the conversation's channel.
+    """Store one message from staff (or the system) to the resident and queue its delivery.
 
-    On LINE this is a push (no reply token); on the web it appears live. Delivery failures are
-    recorded on the message by the channel adapter.
+    Delivery runs in a Celery task once the message is committed (``deliver_pending``): on LINE a
+    push (no reply token), on the web it appears live. The returned message is still pending.
     """
-    from channels.base import DeliveryContext
-    from channels.registry import get_adapter
+    from .tasks import enqueue_delivery
 
     message = Message.objects.create(
         conversation=conversation,
@@ -267,9 +266,40 @@ def send_to_resident(
         payload=reply.to_payload(),
         delivery=Message.Delivery.PENDING,
     )
-    get_adapter(conversation.channel).deliver(conversation, [message], DeliveryContext())
-    message.refresh_from_db()
+    enqueue_delivery([message.pk])
     return message
+
+
+def deliver_pending(message_ids: list[int]) -> int:
+    """Deliver those of ``message_ids`` that are still pending, per conversation, by its channel.
+
+    Delivered or dropped messages are skipped, so a retried task sends nothing twice (LINE pushes
+    also carry the message's retry key). The console of a ticket's conversation is told, so a
+    failed delivery shows there without a reload.
+    """
+    from channels.base import DeliveryContext
+    from channels.registry import get_adapter
+
+    rows = (
+        Message.objects.filter(
+            pk__in=message_ids, direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.PENDING
+        )
+        .select_related("conversation__resident", "conversation__municipality")
+        .order_by("pk")
+    )
+    by_conversation: dict[int, list[Message]] = {}
+    for row in rows:
+        by_conversation.setdefault(row.conversation_id, []).append(row)
+    for messages in by_conversation.values():
+        conversation = messages[0].conversation
+        get_adapter(conversation.channel).deliver(conversation, messages, DeliveryContext())
+        ticket = Ticket.objects.filter(conversation=conversation).order_by("-pk").first()
+        if ticket is not None:
+            live.publish(
+                ticket.municipality_id,
+                {"type": "message.delivery", "ticket": ticket.pk, "conversation": conversation.pk},
+            )
+    return sum(len(messages) for messages in by_conversation.values())
 
 
 # --- staff actions ------------------------------------------------------------------------------------
@@ -450,7 +480,6 @@ def reply(
             "machine_translated": result.machine_translated,
             "curated": result.curated,
             "canned": canned.pk if canned else None,
-            "delivery": message.delivery,
         },
     )
     _publish(ticket, "message.sent", message=message.pk)

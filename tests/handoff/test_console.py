@@ -151,15 +151,18 @@ def test_preview_without_a_translator_warns_that_japanese_will_be_sent(logged_in
     assert data["machine_translated"] is False and data["warning"]
 
 
-def test_reply_sends_the_previewed_translation_and_keeps_the_japanese(logged_in, municipality, translator, staff):
+def test_reply_sends_the_previewed_translation_and_keeps_the_japanese(
+    logged_in, municipality, translator, staff, django_capture_on_commit_callbacks
+):
     ticket = ticket_for(municipality, language="vi")
     preview = logged_in.post(f"/console/tickets/{ticket.pk}/preview", {"text": "少々お待ちください。"}).json()
     assert preview["text"] == "<vi> 少々お待ちください。" and preview["machine_translated"] is True
     assert preview["back_translation"] == "<ja> <vi> 少々お待ちください。"
     calls_before = len(translator)
-    response = logged_in.post(
-        f"/console/tickets/{ticket.pk}/reply", {"text": "少々お待ちください。", "preview_token": preview["token"]}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # delivery is queued once the reply is committed
+        response = logged_in.post(
+            f"/console/tickets/{ticket.pk}/reply", {"text": "少々お待ちください。", "preview_token": preview["token"]}
+        )
     assert response.status_code == 302
     assert len(translator) == calls_before  # what was previewed is what is sent
     sent = Message.objects.get(sender="staff")

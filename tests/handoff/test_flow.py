@@ -130,7 +130,7 @@ def test_message_while_waiting_is_added_to_the_ticket_and_not_answered(
 
 
 def test_bot_is_silent_while_staff_hold_the_conversation_and_staff_reply_reaches_the_web(
-    client, municipality, faq, send, console_staff
+    client, municipality, faq, send, console_staff, django_capture_on_commit_callbacks
 ):
     send("人と話したいです")
     ticket = Ticket.objects.get()
@@ -139,7 +139,9 @@ def test_bot_is_silent_while_staff_hold_the_conversation_and_staff_reply_reaches
 
     event = send("ソファを捨てたい")
     assert replies(event) == []
-    message = services.reply(ticket, console_staff, "ご予約は受付センターへお電話ください。")
+    with django_capture_on_commit_callbacks(execute=True):  # delivery is queued once the reply is committed
+        message = services.reply(ticket, console_staff, "ご予約は受付センターへお電話ください。")
+    message.refresh_from_db()
     assert message.delivery == Message.Delivery.SENT and message.sender == "staff"
 
     token_user = "r" * 40  # the web API lists messages by the hashed token; read the table directly
@@ -310,7 +312,8 @@ def test_web_widget_never_lists_internal_notes(
         )
     ticket = Ticket.objects.get()
     services.add_note(ticket, console_staff, "この方は以前も電話あり。折り返し不要。")
-    services.reply(ticket, console_staff, "お待たせしました。")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply(ticket, console_staff, "お待たせしました。")
     listed = client.get("/api/web/mihon/messages", {"token": token}).json()["messages"]
     texts = " ".join(m["text"] for m in listed)
     assert "お待たせしました。" in texts

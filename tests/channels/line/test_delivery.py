@@ -355,3 +355,34 @@ def test_bot_is_silent_on_line_while_a_person_holds_the_conversation(line_api, f
     assert Message.objects.filter(event=stored, direction="in").exists()  # kept for the console
     assert not Message.objects.filter(event=stored, direction="out").exists()
     assert Ticket.objects.count() == 1
+
+
+def test_a_console_reply_is_pushed_after_the_request_not_inside_it(
+    client, line_api, line_city, slept, staff_user, django_capture_on_commit_callbacks
+):
+    from chatbot.models import Membership
+    from handoff.models import Ticket
+    from handoff.tasks import deliver_to_resident
+
+    process(line_city, text_event("人と話したいです", user=USER))
+    ticket = Ticket.objects.get()
+    client.force_login(staff_user(line_city, Membership.Role.STAFF, username="yamada"))
+    line_api.script(PUSH, Scripted.too_many(retry_after=3))
+    pushes = len(line_api.calls(PUSH))
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(f"/console/tickets/{ticket.pk}/reply", {"text": "担当の山田です。"})
+    assert response.status_code == 302
+    assert len(line_api.calls(PUSH)) == pushes  # the console did not wait for LINE (nor its Retry-After)
+    message = Message.objects.get(sender="staff")
+    assert message.delivery == "pending"
+
+    for callback in queued:  # what the Celery worker runs once the reply is committed
+        callback()
+    message.refresh_from_db()
+    assert message.delivery == "sent" and slept == [3]
+    throttled, sent = line_api.calls(PUSH)[pushes:]
+    assert (throttled.status, sent.status) == (429, 200)
+    assert throttled.headers["x-line-retry-key"] == sent.headers["x-line-retry-key"] == str(message.uid)
+
+    assert deliver_to_resident([message.pk]) == 0  # a redelivered task sends nothing twice
+    assert len(line_api.calls(PUSH)) == pushes + 2
