@@ -84,6 +84,30 @@ def process_event(event_id: int) -> str:
     return "processed"
 
 
+def deliver_messages(message_ids: list[int]) -> int:
+    """Deliver those of ``message_ids`` that are still pending, per conversation, by its channel.
+
+    For messages not answering an inbound event (staff replies, notices): no reply token, so LINE
+    pushes them. Sent or dropped messages are skipped, so a retried task sends nothing twice (a
+    LINE push also carries the message's retry key). The console hears of the outcome.
+    """
+    rows = (
+        Message.objects.filter(
+            pk__in=message_ids, direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.PENDING
+        )
+        .select_related("conversation__resident", "conversation__municipality")
+        .order_by("pk")
+    )
+    by_conversation: dict[int, list[Message]] = {}
+    for row in rows:
+        by_conversation.setdefault(row.conversation_id, []).append(row)
+    for messages in by_conversation.values():
+        conversation = messages[0].conversation
+        get_adapter(conversation.channel).deliver(conversation, messages, DeliveryContext())
+        handoff.delivery_changed(conversation)
+    return sum(len(messages) for messages in by_conversation.values())
+
+
 def progress(adapter, event: InboundEvent, item: InboundMessage):
     """The channel's sign that an answer is coming (LINE's loading animation) if handling turns out slow."""
     busy = getattr(adapter, "busy", None)

@@ -35,6 +35,28 @@ def enqueue(event_id: int) -> None:
     transaction.on_commit(lambda: process_event.delay(event_id))
 
 
+@shared_task(
+    name="chatbot.deliver_messages",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=5,
+)
+def deliver_messages(message_ids: list[int]) -> int:
+    """Deliver stored outbound messages that are still pending (staff replies, notices). Safe to repeat."""
+    return pipeline.deliver_messages(message_ids)
+
+
+def enqueue_delivery(message_ids: list[int]) -> None:
+    """Queue delivery once the messages are committed: a staff reply never waits for the channel."""
+    from django.db import transaction
+
+    ids = list(message_ids)
+    transaction.on_commit(lambda: deliver_messages.delay(ids))
+
+
 @shared_task(name="chatbot.purge_expired", acks_late=True)
 def purge_expired() -> dict:
     """Delete conversation texts past each municipality's retention period (daily, by Celery beat)."""

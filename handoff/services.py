@@ -247,10 +247,10 @@ def send_to_resident(
 ) -> Message:
     """Store one message from staff (or the system) to the resident and queue its delivery.
 
-    Delivery runs in a Celery task once the message is committed (``deliver_pending``): on LINE a
-    push (no reply token), on the web it appears live. The returned message is still pending.
+    Delivery runs in a Celery task once the message is committed (``chatbot.tasks.deliver_messages``):
+    on LINE a push (no reply token), on the web it appears live. The returned message is still pending.
     """
-    from .tasks import enqueue_delivery
+    from chatbot.tasks import enqueue_delivery
 
     message = Message.objects.create(
         conversation=conversation,
@@ -270,36 +270,11 @@ def send_to_resident(
     return message
 
 
-def deliver_pending(message_ids: list[int]) -> int:
-    """Deliver those of ``message_ids`` that are still pending, per conversation, by its channel.
-
-    Delivered or dropped messages are skipped, so a retried task sends nothing twice (LINE pushes
-    also carry the message's retry key). The console of a ticket's conversation is told, so a
-    failed delivery shows there without a reload.
-    """
-    from channels.base import DeliveryContext
-    from channels.registry import get_adapter
-
-    rows = (
-        Message.objects.filter(
-            pk__in=message_ids, direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.PENDING
-        )
-        .select_related("conversation__resident", "conversation__municipality")
-        .order_by("pk")
-    )
-    by_conversation: dict[int, list[Message]] = {}
-    for row in rows:
-        by_conversation.setdefault(row.conversation_id, []).append(row)
-    for messages in by_conversation.values():
-        conversation = messages[0].conversation
-        get_adapter(conversation.channel).deliver(conversation, messages, DeliveryContext())
-        ticket = Ticket.objects.filter(conversation=conversation).order_by("-pk").first()
-        if ticket is not None:
-            live.publish(
-                ticket.municipality_id,
-                {"type": "message.delivery", "ticket": ticket.pk, "conversation": conversation.pk},
-            )
-    return sum(len(messages) for messages in by_conversation.values())
+def delivery_changed(conversation: Conversation) -> None:
+    """Tell the console of the conversation's latest ticket that a message went out (or failed to)."""
+    ticket = Ticket.objects.filter(conversation=conversation).order_by("-pk").first()
+    if ticket is not None:
+        _publish(ticket, "message.delivery")
 
 
 # --- staff actions ------------------------------------------------------------------------------------

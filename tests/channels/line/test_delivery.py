@@ -361,8 +361,8 @@ def test_a_console_reply_is_pushed_after_the_request_not_inside_it(
     client, line_api, line_city, slept, staff_user, django_capture_on_commit_callbacks
 ):
     from chatbot.models import Membership
+    from chatbot.tasks import deliver_messages
     from handoff.models import Ticket
-    from handoff.tasks import deliver_to_resident
 
     process(line_city, text_event("人と話したいです", user=USER))
     ticket = Ticket.objects.get()
@@ -384,5 +384,5 @@ def test_a_console_reply_is_pushed_after_the_request_not_inside_it(
     assert (throttled.status, sent.status) == (429, 200)
     assert throttled.headers["x-line-retry-key"] == sent.headers["x-line-retry-key"] == str(message.uid)
 
-    assert deliver_to_resident([message.pk]) == 0  # a redelivered task sends nothing twice
+    assert deliver_messages([message.pk]) == 0  # a redelivered task sends nothing twice
     assert len(line_api.calls(PUSH)) == pushes + 2
