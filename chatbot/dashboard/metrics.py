@@ -34,11 +34,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from chatbot.models import AnswerLog, Channel, Message, Municipality
+from chatbot.models import AnswerLog, CachedTranslation, Channel, Message, Municipality
+from handoff.hours import schedule_for
 
 from .clusters import cluster_questions
 from .freshness import CONTENT_TABLES
@@ -102,41 +102,18 @@ class OfficeHours:
     """``is_open(moment)`` from the hand-off business calendar, cached per local day."""
 
     def __init__(self, municipality: Municipality):
-        self.schedule = _schedule_for(municipality)
+        self.schedule = schedule_for(municipality)
         self._periods: dict[date, list[tuple[datetime, datetime]]] = {}
 
     def is_open(self, moment: datetime) -> bool:
         s = self.schedule
-        if getattr(s, "always_open", False):
+        if s.always_open:
             return True
         local = moment.astimezone(s.tz)
         day = local.date()
         if day not in self._periods:
             self._periods[day] = s.periods(day)
         return any(start <= local < end for start, end in self._periods[day])
-
-
-def _schedule_for(municipality):
-    try:
-        from handoff.hours import schedule_for
-    except ImportError:  # pragma: no cover - hand-off always ships hours; kept for a partial install
-        return _FallbackSchedule(ZoneInfo(municipality.time_zone or "Asia/Tokyo"))
-    return schedule_for(municipality)
-
-
-@dataclass(frozen=True)
-class _FallbackSchedule:
-    """Weekdays 8:30-17:15 local time, Japanese public holidays closed."""
-
-    tz: ZoneInfo
-    always_open: bool = False
-
-    def periods(self, day: date) -> list[tuple[datetime, datetime]]:
-        import holidays
-
-        if day.weekday() >= 5 or day in holidays.country_holidays("JP", years=day.year):
-            return []
-        return [(datetime.combine(day, time(8, 30), self.tz), datetime.combine(day, time(17, 15), self.tz))]
 
 
 # --- base querysets -------------------------------------------------------------------------------------
@@ -670,11 +647,7 @@ def tokens_daily(f: Filters) -> Table:
 def translated_characters_daily(f: Filters) -> Table:
     """Characters sent to the machine translator: city content (cached once) and conversation messages."""
     content: Counter[date] = Counter()
-    try:
-        from chatbot.models import CachedTranslation
-    except ImportError:  # pragma: no cover - the translation cache is part of chatbot.models
-        CachedTranslation = None
-    if CachedTranslation is not None and not f.channel:
+    if not f.channel:
         for created_at, text in (
             CachedTranslation.objects.filter(f.period("created_at"), municipality=f.municipality)
             .exclude(backend__in=("", "none"))
@@ -709,23 +682,10 @@ def translated_characters_daily(f: Filters) -> Table:
     )
 
 
-def month_tokens(municipality: Municipality, now: datetime | None = None) -> int:
-    now = now or timezone.now()
-    tz = ZoneInfo(municipality.time_zone or "Asia/Tokyo")
-    first = datetime.combine(now.astimezone(tz).date().replace(day=1), time.min, tz)
-    from django.db.models import Sum
-
-    return (
-        AnswerLog.objects.filter(municipality=municipality, created_at__gte=first).aggregate(n=Sum("tokens"))["n"] or 0
-    )
-
-
 def token_budget(municipality: Municipality) -> tuple[int, int]:
     """(tokens used this month, monthly budget or 0), as the generation budget counts them."""
-    try:
-        from chatbot.generation.budget import budget_status
-    except ImportError:  # pragma: no cover - generation not installed
-        return month_tokens(municipality), int(getattr(settings, "LLM_MONTHLY_TOKEN_BUDGET", 0) or 0)
+    from chatbot.generation.budget import budget_status
+
     status = budget_status(municipality)
     return status.used, status.budget
 
