@@ -85,27 +85,48 @@ def process_event(event_id: int) -> str:
 
 
 def deliver_messages(message_ids: list[int]) -> int:
-    """Deliver those of ``message_ids`` that are still pending, per conversation, by its channel.
+    """Deliver those of ``message_ids`` that are still pending, per conversation, in the order written.
 
     For messages not answering an inbound event (staff replies, notices): no reply token, so LINE
-    pushes them. Sent or dropped messages are skipped, so a retried task sends nothing twice (a
-    LINE push also carries the message's retry key). The console hears of the outcome.
+    pushes them. One delivery per conversation at a time, and earlier pending messages of the
+    conversation go first, so two quick staff replies (or a retried task) never arrive swapped.
+    Sent or dropped messages are skipped, so a retried task sends nothing twice (a LINE push also
+    carries the message's retry key). The console hears of the outcome.
     """
-    rows = (
-        Message.objects.filter(
-            pk__in=message_ids, direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.PENDING
-        )
-        .select_related("conversation__resident", "conversation__municipality")
-        .order_by("pk")
-    )
-    by_conversation: dict[int, list[Message]] = {}
-    for row in rows:
-        by_conversation.setdefault(row.conversation_id, []).append(row)
-    for messages in by_conversation.values():
-        conversation = messages[0].conversation
-        get_adapter(conversation.channel).deliver(conversation, messages, DeliveryContext())
+    latest: dict[int, int] = {}
+    for conversation_id, pk in Message.objects.filter(pk__in=message_ids).values_list("conversation_id", "pk"):
+        latest[conversation_id] = max(pk, latest.get(conversation_id, 0))
+    sent = 0
+    for conversation_id, last in latest.items():
+        with _delivery_lock(conversation_id):
+            rows = list(
+                Message.objects.filter(
+                    conversation_id=conversation_id,
+                    pk__lte=last,
+                    event__isnull=True,  # answers to an event are delivered by process_event, reply token first
+                    direction=Message.Direction.OUTBOUND,
+                    delivery=Message.Delivery.PENDING,
+                )
+                .select_related("conversation__resident", "conversation__municipality")
+                .order_by("pk")
+            )
+            if not rows:
+                continue
+            conversation = rows[0].conversation
+            get_adapter(conversation.channel).deliver(conversation, rows, DeliveryContext())
+            sent += len(rows)
         handoff.delivery_changed(conversation)
-    return sum(len(messages) for messages in by_conversation.values())
+    return sent
+
+
+def _delivery_lock(conversation_id: int):
+    """A Redis lock per conversation (released if a worker dies); none without Redis, where tasks run inline."""
+    if not settings.REDIS_URL:
+        return nullcontext()
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    return client.lock(f"madoguchi:deliver:{conversation_id}", timeout=300, blocking_timeout=300)
 
 
 def progress(adapter, event: InboundEvent, item: InboundMessage):

@@ -386,3 +386,22 @@ def test_a_console_reply_is_pushed_after_the_request_not_inside_it(
 
     assert deliver_messages([message.pk]) == 0  # a redelivered task sends nothing twice
     assert len(line_api.calls(PUSH)) == pushes + 2
+
+
+def test_staff_messages_go_out_in_the_order_written_whichever_task_runs_first(line_api, line_city, slept):
+    from chatbot.tasks import deliver_messages
+
+    process(line_city, event("follow", user=USER))
+    conversation = Resident.objects.get(channel_user_id=USER).conversations.get()
+    first, second = (
+        conversation.messages.create(
+            direction="out", sender="staff", text=text, payload=Reply(kind="staff", text=text).to_payload()
+        )
+        for text in ("一通目です。", "二通目です。")
+    )
+    Message.objects.filter(pk__in=[first.pk, second.pk]).update(delivery="pending")
+    pushes = len(line_api.calls(PUSH))
+    assert deliver_messages([second.pk]) == 2  # the second's task ran first: the earlier message goes before it
+    assert deliver_messages([first.pk]) == 0
+    sent = [message["text"] for call in line_api.calls(PUSH)[pushes:] for message in call.body["messages"]]
+    assert sent == ["一通目です。", "二通目です。"]
