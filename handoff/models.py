@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Ticket(models.Model):
@@ -22,8 +23,8 @@ class Ticket(models.Model):
         NORMAL = 5, _("normal")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        RESOLVED = "resolved", _("resolved")
+        OPEN = "open", pgettext_lazy("ticket status", "open")
+        RESOLVED = "resolved", pgettext_lazy("ticket status", "resolved")
 
     class Outcome(models.TextChoices):
         ANSWERED = "answered", _("answered")
@@ -55,7 +56,7 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(_("opened"), default=timezone.now)
     claimed_at = models.DateTimeField(_("first claimed"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first staff response"), null=True, blank=True)
-    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_at = models.DateTimeField(pgettext_lazy("date and time", "resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -231,7 +232,7 @@ class AuditEvent(models.Model):
         RELEASE = "release", _("released")
         REPLY = "reply", _("replied")
         NOTE = "note", _("added an internal note")
-        RESOLVE = "resolve", _("resolved")
+        RESOLVE = "resolve", pgettext_lazy("audit log action", "resolved")
         FAQ_DRAFT = "faq_draft", _("made an FAQ draft")
         # Written by chatbot.retention through handoff.services.audit:
         RETENTION_PURGE = "retention_purge", _("deleted expired personal data")

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from channels.base import Choice, Reply
 from chatbot import states
@@ -209,7 +210,7 @@ def rating_question(ticket: Ticket, language: str) -> Reply:
                 "Were you satisfied with the help?"
             ),
             choices=[
-                Choice(_("Satisfied"), {"action": "rating", "value": "good", "ticket": ticket.pk}),
+                Choice(pgettext("rating", "Satisfied"), {"action": "rating", "value": "good", "ticket": ticket.pk}),
                 Choice(_("Not satisfied"), {"action": "rating", "value": "bad", "ticket": ticket.pk}),
             ],
         )

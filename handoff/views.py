@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from chatbot.masking import mask
@@ -484,6 +485,6 @@ def stats_view(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     report = stats.report(access.tickets(request.user), days=days, no_department=_("(no department)"))
-    report.total.key = _("All")
+    report.total.key = pgettext("stats row: every ticket", "All")
     context = {"report": report, "days": days, "total_rows": [report.total]}
     return render(request, "handoff/stats.html", _page_context(request) | context)
