@@ -151,6 +151,18 @@ def test_preview_without_a_translator_warns_that_japanese_will_be_sent(logged_in
     assert data["machine_translated"] is False and data["warning"]
 
 
+def test_a_reply_shows_as_sending_until_it_is_delivered(logged_in, municipality, django_capture_on_commit_callbacks):
+    ticket = ticket_for(municipality)
+    with django_capture_on_commit_callbacks() as queued:
+        logged_in.post(f"/console/tickets/{ticket.pk}/reply", {"text": "確認します。"})
+    thread = f"/console/tickets/{ticket.pk}/thread"
+    assert 'class="badge pending">送信中' in logged_in.get(thread).content.decode()
+    for callback in queued:  # the delivery task, once the reply is committed
+        callback()
+    assert Message.objects.get(sender="staff").delivery == Message.Delivery.SENT
+    assert "送信中" not in logged_in.get(thread).content.decode()
+
+
 def test_reply_sends_the_previewed_translation_and_keeps_the_japanese(
     logged_in, municipality, translator, staff, django_capture_on_commit_callbacks
 ):
