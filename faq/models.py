@@ -10,10 +10,42 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
-class PublishedFAQManager(models.Manager):
+class TouchingQuerySet(models.QuerySet):
+    """``update()`` (and so ``bulk_update()``) also sets ``updated_at``, as ``save()`` does through ``auto_now``.
+
+    The search index's version stamp (``faq.search.loader.version_stamp``) reads ``updated_at``: a
+    bulk update that left it alone would not be seen. Updates of only ``UNTRACKED_FIELDS`` (what
+    the index does not read, e.g. a page's ``fetched_at``) leave it alone.
+    """
+
+    def update(self, **kwargs):
+        untracked = getattr(self.model, "UNTRACKED_FIELDS", frozenset())
+        if kwargs and "updated_at" not in kwargs and not set(kwargs) <= untracked:
+            kwargs["updated_at"] = timezone.now()
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
+
+class TouchOnSave:
+    """``save(update_fields=[...])`` writes ``updated_at`` too (``auto_now`` alone skips it there)."""
+
+    UNTRACKED_FIELDS: frozenset[str] = frozenset()
+
+    def save(self, *args, **kwargs):
+        fields = kwargs.get("update_fields")
+        if fields is not None and not set(fields) <= self.UNTRACKED_FIELDS:
+            kwargs["update_fields"] = {*fields, "updated_at"}
+        super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+
+class PublishedFAQManager(models.Manager.from_queryset(TouchingQuerySet)):
     def answerable(self, municipality, at=None):
         """Published entries inside their validity window: the only ones the bot may answer with."""
         today = timezone.localdate(at) if at else timezone.localdate()
@@ -23,7 +55,7 @@ class PublishedFAQManager(models.Manager):
         )
 
 
-class FAQ(models.Model):
+class FAQ(TouchOnSave, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         PUBLISHED = "published", _("published")
@@ -98,8 +130,10 @@ class FAQTranslation(models.Model):
         return f"{self.faq.external_id} [{self.language}]"
 
 
-class Page(models.Model):
+class Page(TouchOnSave, models.Model):
     """One page of the city's homepage, as last imported."""
+
+    UNTRACKED_FIELDS = frozenset({"fetched_at"})  # an unchanged re-import only touches this
 
     class Kind(models.TextChoices):
         HTML = "html", _("web page")
@@ -114,7 +148,10 @@ class Page(models.Model):
     content_hash = models.CharField(_("content hash"), max_length=64)
     fetched_at = models.DateTimeField(_("last fetched"), default=timezone.now)
     changed_at = models.DateTimeField(_("last changed"), default=timezone.now)
-    gone_at = models.DateTimeField(_("disappeared"), null=True, blank=True)
+    gone_at = models.DateTimeField(pgettext_lazy("date and time", "disappeared"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    objects = models.Manager.from_queryset(TouchingQuerySet)()
 
     class Meta:
         verbose_name = _("homepage page")
@@ -125,7 +162,7 @@ class Page(models.Model):
         return self.title or self.url
 
 
-class Chunk(models.Model):
+class Chunk(TouchOnSave, models.Model):
     """A heading-bounded passage of a page, with the heading path kept."""
 
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("page"))
@@ -135,6 +172,9 @@ class Chunk(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
     heading_path = models.JSONField(_("heading path"), default=list, blank=True)
     text = models.TextField(_("text"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    objects = models.Manager.from_queryset(TouchingQuerySet)()
 
     class Meta:
         verbose_name = _("page passage")
@@ -155,6 +195,7 @@ class EmbeddingCache(models.Model):
     content_hash = models.CharField(max_length=64, unique=True)
     model = models.CharField(max_length=64)
     vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)  # pruning spares rows written while it ran
 
     def __str__(self) -> str:
         return f"{self.model}:{self.content_hash[:12]}"

@@ -2,7 +2,8 @@
 
 Every text is embedded once: the vector is stored in ``EmbeddingCache`` under
 sha256(model, kind, text), so a re-import embeds only what changed and every worker process
-reads what another one computed. At request time only the query is embedded.
+reads what another one computed. At request time only the query is embedded. ``build_index``
+ends by deleting the rows no current text needs (``prune_cache``).
 """
 
 from __future__ import annotations
@@ -156,6 +157,18 @@ class VectorStore:
         finally:
             if bar is not None:
                 bar.close()
+
+
+def prune_cache(needed: set[str], *, before) -> int:
+    """Delete cached vectors written before ``before`` whose hash is not in ``needed``; returns how many."""
+    from faq.models import EmbeddingCache
+
+    rows = EmbeddingCache.objects.filter(created_at__lt=before).order_by().values_list("pk", "content_hash")
+    stale = [pk for pk, h in rows.iterator(chunk_size=FETCH_BATCH * 10) if h not in needed]
+    deleted = 0
+    for start in range(0, len(stale), FETCH_BATCH):
+        deleted += EmbeddingCache.objects.filter(pk__in=stale[start : start + FETCH_BATCH]).delete()[0]
+    return deleted
 
 
 def _progress(total: int, desc: str):

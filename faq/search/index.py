@@ -170,6 +170,15 @@ class SearchIndex:
         return int(lexical + self.phrasing_vectors.nbytes + self.body_vectors.nbytes)
 
 
+def dense_items(entry: Entry, params: score.Params) -> tuple[list[tuple[str, str]], tuple[str, str]]:
+    """What the index embeds for an entry (its phrasings, or its title when it has none; its body head)."""
+    phrasings, head = entry.dense_items(params)
+    if not phrasings:
+        phrasings = [("query" if entry.kind == "faq" else "passage", entry.title[: params.phrasing_chars])]
+        entry.phrasings = [entry.title]
+    return phrasings, head
+
+
 def build(
     entries: list[Entry],
     params: score.Params | None = None,
@@ -187,10 +196,7 @@ def build(
     phrasing_items: list[tuple[str, str]] = []
     body_items: list[tuple[str, str]] = []
     for entry in entries:
-        phrasings, head = entry.dense_items(params)
-        if not phrasings:
-            phrasings = [("query" if entry.kind == "faq" else "passage", entry.title[: params.phrasing_chars])]
-            entry.phrasings = [entry.title]
+        phrasings, head = dense_items(entry, params)
         phrasing_items.extend(phrasings)
         body_items.append(head)
     store = embed.VectorStore(previous.vector_hashes if previous is not None else None, budget=embed_budget)

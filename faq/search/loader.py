@@ -1,40 +1,50 @@
-"""From the database to index entries, and the cheap version stamp that says when to rebuild."""
+"""From the database to index entries, the cheap version stamp that says when to rebuild, and which
+cached vectors the current content still needs."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Q
+from collections.abc import Iterator
+
+from django.db.models import Count, Max, Q, Value
 from django.utils import timezone
 
 from faq.models import FAQ, Chunk, Page
 
-from .index import Entry
+from . import embed, score
+from .index import Entry, dense_items
 
 
 def version_stamp(municipality) -> tuple:
-    """Changes whenever anything the index reads changes (four small aggregate queries).
+    """Changes whenever anything the index reads changes; one aggregate query (a UNION ALL).
 
-    FAQ rows: count, published count, last ``updated_at`` (every admin save bumps it; the
-    published count catches bulk updates that skip ``save()``); chunks: count and highest id
-    (re-imported pages get new chunks); pages: last change and fetch, and how many are gone.
-    Today's date: validity windows open and close.
+    Per table (FAQ entries, pages, passages) of the municipality: the row count and the highest id
+    (deletions lower the count; a deletion plus an insertion raises the id) and the last
+    ``updated_at``. ``updated_at`` moves on every write through the ORM: ``save()`` (``auto_now``,
+    also with ``update_fields``) and ``update()`` / ``bulk_update()`` (``faq.models.TouchingQuerySet``);
+    only a page's ``fetched_at`` (an unchanged re-import) does not move it. Besides: published
+    entries and gone pages, counted (a second witness of the commonest bulk changes), and today's
+    date (validity windows open and close).
     """
-    faqs = FAQ.objects.filter(municipality=municipality).aggregate(
-        n=Count("id"), published=Count("id", filter=Q(status=FAQ.Status.PUBLISHED)), changed=Max("updated_at")
-    )
-    chunks = Chunk.objects.filter(municipality=municipality).aggregate(n=Count("id"), last=Max("id"))
-    pages = Page.objects.filter(municipality=municipality).aggregate(
-        changed=Max("changed_at"), fetched=Max("fetched_at"), gone=Count("id", filter=Q(gone_at__isnull=False))
-    )
+    parts = [
+        _aggregate(FAQ, "faq", Count("id", filter=Q(status=FAQ.Status.PUBLISHED)), municipality),
+        _aggregate(Page, "page", Count("id", filter=Q(gone_at__isnull=False)), municipality),
+        _aggregate(Chunk, "chunk", Value(0), municipality),
+    ]
+    rows = {row[0]: row[1:] for row in parts[0].union(*parts[1:], all=True)}
+    stamp: list = [timezone.localdate().isoformat()]
+    for kind in ("faq", "page", "chunk"):
+        n, last, changed, extra = rows.get(kind, (0, None, None, 0))
+        stamp += [n, last, str(changed), extra]
+    return tuple(stamp)
+
+
+def _aggregate(model, kind: str, extra, municipality):
     return (
-        timezone.localdate().isoformat(),
-        faqs["n"],
-        faqs["published"],
-        str(faqs["changed"]),
-        chunks["n"],
-        chunks["last"],
-        str(pages["changed"]),
-        str(pages["fetched"]),
-        pages["gone"],
+        model.objects.filter(municipality=municipality)
+        .order_by()
+        .values("municipality")
+        .annotate(kind=Value(kind), n=Count("id"), last=Max("id"), changed=Max("updated_at"), extra=extra)
+        .values_list("kind", "n", "last", "changed", "extra")
     )
 
 
@@ -89,3 +99,38 @@ def load_entries(municipality) -> list[Entry]:
         if chunk.text.strip():
             entries.append(chunk_entry(chunk))
     return entries
+
+
+def stored_entries() -> Iterator[Entry]:
+    """Every FAQ entry and passage of every municipality, as the index would see it.
+
+    Unlike ``load_entries``: drafts and entries outside their validity window too (they may be
+    published again) and passages of withdrawn pages not yet deleted. Curated translations are
+    not indexed (see ``faq_entry``), so they need no vectors.
+    """
+    for faq in FAQ.objects.select_related("municipality").order_by("pk").iterator(chunk_size=2000):
+        yield faq_entry(faq)
+    chunks = Chunk.objects.select_related("page", "municipality").order_by("pk")
+    for chunk in chunks.iterator(chunk_size=2000):
+        if chunk.text.strip():
+            yield chunk_entry(chunk)
+
+
+def needed_hashes(params: score.Params | None = None) -> set[str]:
+    """Content hashes (model name included) of every text an index of the current content embeds."""
+    params = params or score.Params()
+    needed: set[str] = set()
+    for entry in stored_entries():
+        phrasings, head = dense_items(entry, params)
+        needed.update(embed.content_hash(kind, text) for kind, text in [*phrasings, head])
+    return needed
+
+
+def prune_embedding_cache(*, before, params: score.Params | None = None) -> int:
+    """Delete the cached vectors no municipality's current content needs (old texts, other models).
+
+    ``before``: only rows written before then, taken before the content is read, so vectors that
+    another process embeds meanwhile (for content this run did not see) are kept. A text that
+    comes back later is embedded again. Returns how many rows were deleted.
+    """
+    return embed.prune_cache(needed_hashes(params), before=before)

@@ -1,6 +1,6 @@
 """One in-memory index per municipality per process, kept fresh without restarts.
 
-Before a search the process compares the municipality's version stamp (a few aggregate queries,
+Before a search the process compares the municipality's version stamp (one aggregate query,
 at most once every ``FAQ_INDEX_CHECK_SECONDS``, default 2 s) with the stamp its index was built
 from; when it changed, the index is rebuilt from the database. Vectors come from this process's
 previous index or the ``EmbeddingCache`` table, so a rebuild embeds only texts no process has

@@ -15,14 +15,7 @@ from faq.search.loader import load_entries, version_stamp
 from faq.search.service import Registry, is_foreign
 from faq.search.text import analyzer, strip_fillers
 
-
-@pytest.fixture(autouse=True)
-def fresh_index(settings):
-    """Every test starts without a cached index and checks the version stamp on every search."""
-    settings.FAQ_INDEX_CHECK_SECONDS = 0
-    retrieval.registry.forget()
-    yield
-    retrieval.registry.forget()
+pytestmark = pytest.mark.usefixtures("fresh_index")
 
 
 @pytest.fixture

@@ -1,0 +1,16 @@
+"""Fixtures of the knowledge tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from faq import retrieval
+
+
+@pytest.fixture
+def fresh_index(settings):
+    """The test starts without a cached index and checks the version stamp on every search."""
+    settings.FAQ_INDEX_CHECK_SECONDS = 0
+    retrieval.registry.forget()
+    yield
+    retrieval.registry.forget()
