@@ -1,9 +1,11 @@
 """Server-sent events for one browser session: a Redis subscription read out as an event stream.
 
 The stream carries notifications only ("messages N, M were sent"); the widget then fetches them
-with the ordinary history call, which checks the token. Each stream lives a bounded time (so a
-web worker thread is freed) and sends comment heartbeats so proxies keep it open; the browser's
-EventSource reconnects by itself, and the widget catches up on every (re)connect.
+with the ordinary history call, which checks the token. The stream itself is opened with a
+short-lived signed ticket (see ``views.stream_ticket``), never the token. Each stream lives a
+bounded time (so a web worker thread is freed) and sends comment heartbeats so proxies keep it
+open; when it ends ("bye") or breaks, the widget reopens it with a new ticket (an EventSource's own
+reconnect would present the old, possibly expired one) and catches up on every (re)connect.
 """
 
 from __future__ import annotations

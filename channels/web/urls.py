@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/web/<slug:slug>/config", views.widget_config, name="config"),
     path("api/web/<slug:slug>/session", views.session, name="session"),
     path("api/web/<slug:slug>/messages", views.messages, name="messages"),
+    path("api/web/<slug:slug>/stream-ticket", views.stream_ticket, name="stream-ticket"),
     path("api/web/<slug:slug>/events", views.events, name="events"),
     path("demo/<slug:slug>/", views.demo_page, name="demo"),
 ]

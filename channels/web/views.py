@@ -4,6 +4,11 @@ Every endpoint checks the request's Origin against the municipality's allowed or
 server's own) and answers CORS only for those. Writes are rate limited per session and per IP,
 reads per IP. The API is described in openapi.json beside this file (served at
 /api/web/openapi.json).
+
+The session token never travels in a URL (URLs end up in the access logs of gunicorn, proxies and
+CDNs): clients send it as ``Authorization: Bearer <token>`` (or, for ``POST /messages`` only, in
+the JSON body), and a ``?token=`` in any URL is refused. The event stream, which EventSource opens
+without headers, takes a short-lived signed ticket from ``POST /stream-ticket`` instead.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -38,6 +44,21 @@ MIN_TOKEN = 16
 MAX_TOKEN = 128
 HERE = Path(__file__).resolve().parent
 
+# A stream ticket opens GET /events within this many seconds of being issued; the stream then lives
+# its normal lifetime. It names the municipality and the session's hash, never the token itself.
+TICKET_SALT = "madoguchi.web.stream-ticket"
+TICKET_SECONDS = 60
+MAX_TICKET = 512
+
+# Errors for client developers (the widget never shows them to residents), so not translated.
+TOKEN_IN_URL = (
+    "The session token must not be sent in the URL (URLs are written to access logs). "
+    "Send it in the Authorization header: 'Authorization: Bearer <token>'."
+)
+TICKET_REQUIRED = "A stream ticket is required: get one from POST /api/web/<slug>/stream-ticket."
+TICKET_EXPIRED = "The stream ticket has expired: get a new one from POST /api/web/<slug>/stream-ticket."
+TICKET_INVALID = "The stream ticket is not valid for this chat: get one from POST /api/web/<slug>/stream-ticket."
+
 
 # --- shared checks -------------------------------------------------------------------------------
 
@@ -57,7 +78,7 @@ def _cors(response: HttpResponse, request: HttpRequest, municipality: Municipali
     origin = request.headers.get("Origin", "").rstrip("/")
     if origin and origin in municipality.origins:
         response["Access-Control-Allow-Origin"] = origin
-        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
         response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response["Access-Control-Max-Age"] = "600"
     return response
@@ -83,6 +104,8 @@ def _guard(request: HttpRequest, slug: str):
             return municipality, _error(_("This site is not allowed to use this chat."), 403)
     if request.method == "OPTIONS":
         return municipality, _cors(HttpResponse(status=204), request, municipality)
+    if "token" in request.GET:  # refused outright, so that no client keeps leaking tokens into logs
+        return municipality, _cors(_error(TOKEN_IN_URL, 400), request, municipality)
     return municipality, None
 
 
@@ -100,6 +123,32 @@ def _too_many(hit: limits.Limited) -> JsonResponse:
 
 def _valid_token(token) -> bool:
     return isinstance(token, str) and MIN_TOKEN <= len(token) <= MAX_TOKEN
+
+
+def _header_token(request: HttpRequest) -> str:
+    """The session token from ``Authorization: Bearer <token>``, or ""."""
+    scheme, _space, credentials = request.headers.get("Authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def make_ticket(municipality: Municipality, token: str) -> str:
+    """A signed, timestamped ticket that lets GET /events subscribe to this session's channel."""
+    return signing.dumps({"m": municipality.pk, "u": resident_key(token)}, salt=TICKET_SALT, compress=False)
+
+
+def _open_ticket(ticket: str, municipality: Municipality) -> tuple[str | None, str]:
+    """The session's key from a ticket of this municipality that is still fresh, or (None, why not)."""
+    if len(ticket) > MAX_TICKET:
+        return None, TICKET_INVALID
+    try:
+        data = signing.loads(ticket, salt=TICKET_SALT, max_age=TICKET_SECONDS)
+    except signing.SignatureExpired:
+        return None, TICKET_EXPIRED
+    except signing.BadSignature:
+        return None, TICKET_INVALID
+    if not isinstance(data, dict) or data.get("m") != municipality.pk or not isinstance(data.get("u"), str):
+        return None, TICKET_INVALID
+    return data["u"], ""
 
 
 # --- endpoints -------------------------------------------------------------------------------------
@@ -158,7 +207,7 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _post_message(request: HttpRequest, municipality: Municipality, data: dict) -> JsonResponse:
-    token = data.get("token", "")
+    token = _header_token(request) or data.get("token", "")
     text = data.get("text")
     postback = data.get("postback")
     if not _valid_token(token):
@@ -229,9 +278,9 @@ def _list_messages(request: HttpRequest, municipality: Municipality) -> JsonResp
         after = int(request.GET.get("after", "0"))
     except ValueError:
         after = 0
-    resident = _resident(municipality, request.GET.get("token", ""))
+    resident = _resident(municipality, _header_token(request))
     if resident is None:
-        return JsonResponse({"messages": [], "state": "bot"})
+        return _private(JsonResponse({"messages": [], "state": "bot"}))
     rows = (
         Message.objects.filter(conversation__resident=resident, id__gt=after, unsent_at__isnull=True)
         .exclude(delivery__in=[Message.Delivery.PENDING, Message.Delivery.DROPPED])
@@ -240,27 +289,59 @@ def _list_messages(request: HttpRequest, municipality: Municipality) -> JsonResp
         .order_by("id")[:200]
     )
     conversation = resident.conversations.order_by("-created_at").first()
-    return JsonResponse(
-        {"messages": [serialise(m) for m in rows], "state": conversation.state if conversation else "bot"},
-        json_dumps_params={"ensure_ascii": False},
+    return _private(
+        JsonResponse(
+            {"messages": [serialise(m) for m in rows], "state": conversation.state if conversation else "bot"},
+            json_dumps_params={"ensure_ascii": False},
+        )
     )
 
 
-@require_http_methods(["GET", "OPTIONS"])
-def events(request: HttpRequest, slug: str) -> HttpResponse:
-    """Server-sent events for one session; 204 when live events are unavailable (the widget polls)."""
+def _private(response: HttpResponse) -> HttpResponse:
+    """One session's history: no cache (a browser's, a proxy's or a CDN's) may keep it."""
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def stream_ticket(request: HttpRequest, slug: str) -> HttpResponse:
+    """A ticket for opening GET /events (EventSource cannot send the token in a header)."""
     municipality, refused = _guard(request, slug)
     if refused:
         return refused
-    token = request.GET.get("token", "")
+    token = _header_token(request)
     if not _valid_token(token):
         return _cors(_error(_("A session token is required."), 400), request, municipality)
     hit = limits.check(request, "WEB_RATE_IP_READS")
     if hit:
         return _cors(_too_many(hit), request, municipality)
+    response = JsonResponse({"ticket": make_ticket(municipality, token), "expires_in": TICKET_SECONDS}, status=201)
+    response["Cache-Control"] = "no-store"
+    return _cors(response, request, municipality)
+
+
+@require_http_methods(["GET", "OPTIONS"])
+def events(request: HttpRequest, slug: str) -> HttpResponse:
+    """Server-sent events for one session; 204 when live events are unavailable (the widget polls).
+
+    Opened with ``?ticket=`` from POST /stream-ticket; the ticket is checked only here, at opening.
+    """
+    municipality, refused = _guard(request, slug)
+    if refused:
+        return refused
+    ticket = request.GET.get("ticket", "")
+    if not ticket:
+        return _cors(_error(TICKET_REQUIRED, 400), request, municipality)
+    user, why_not = _open_ticket(ticket, municipality)
+    if user is None:
+        return _cors(_error(why_not, 403), request, municipality)
+    hit = limits.check(request, "WEB_RATE_IP_READS")
+    if hit:
+        return _cors(_too_many(hit), request, municipality)
     if not live.reachable():
         return _cors(HttpResponse(status=204), request, municipality)
-    frames = sse.stream(live_channel(municipality.pk, resident_key(token)))
+    frames = sse.stream(live_channel(municipality.pk, user))
     response = StreamingHttpResponse(frames, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once

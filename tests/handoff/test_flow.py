@@ -314,7 +314,7 @@ def test_web_widget_never_lists_internal_notes(
     services.add_note(ticket, console_staff, "この方は以前も電話あり。折り返し不要。")
     with django_capture_on_commit_callbacks(execute=True):
         services.reply(ticket, console_staff, "お待たせしました。")
-    listed = client.get("/api/web/mihon/messages", {"token": token}).json()["messages"]
+    listed = client.get("/api/web/mihon/messages", HTTP_AUTHORIZATION=f"Bearer {token}").json()["messages"]
     texts = " ".join(m["text"] for m in listed)
     assert "お待たせしました。" in texts
     assert "折り返し不要" not in texts

@@ -1,4 +1,4 @@
-"""The web chat JSON API: validation, idempotent posts, origins, limits, config, live events, static parts."""
+"""The web chat JSON API: validation, idempotent posts, tokens and tickets, origins, limits, config, live events."""
 
 import json
 import threading
@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.conf import settings
+from django.core import signing
 
 from channels.web.adapter import live_channel, resident_key
 from chatbot.models import InboundEvent, Message
@@ -22,6 +23,24 @@ def post(client, body, **headers):
     return client.post("/api/web/mihon/messages", json.dumps(body), content_type="application/json", **headers)
 
 
+def bearer(token: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def history(client, token: str, slug: str = "mihon", **params):
+    return client.get(f"/api/web/{slug}/messages", params, **bearer(token))
+
+
+def ticket_for(client, token: str, slug: str = "mihon") -> str:
+    response = client.post(f"/api/web/{slug}/stream-ticket", **bearer(token))
+    assert response.status_code == 201, response.content
+    return response.json()["ticket"]
+
+
+def open_events(client, token: str):
+    return client.get("/api/web/mihon/events", {"ticket": ticket_for(client, token)})
+
+
 @pytest.fixture
 def token(client, municipality):
     return client.post("/api/web/mihon/session").json()["token"]
@@ -32,7 +51,7 @@ def test_question_is_answered_and_listed(client, faq, token, django_capture_on_c
         assert (
             post(client, {"token": token, "text": "住民票の写しはどこで取れる？", "client_id": "c1"}).status_code == 202
         )
-    data = client.get("/api/web/mihon/messages", {"token": token}).json()
+    data = history(client, token).json()
     senders = [m["sender"] for m in data["messages"]]
     assert senders == ["resident", "bot"]
     assert data["messages"][1]["reply"]["links"][0]["url"].endswith("/a.html")
@@ -85,13 +104,145 @@ def test_history_is_private_to_the_session(client, faq, token, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         post(client, {"token": token, "text": "住民票", "client_id": "c"})
     other = client.post("/api/web/mihon/session").json()["token"]
-    assert client.get("/api/web/mihon/messages", {"token": other}).json()["messages"] == []
+    assert history(client, other).json()["messages"] == []
 
 
 def test_health_endpoints(client, db):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+
+
+# --- the session token: in a header, never in a URL -------------------------------------------------
+
+
+def test_the_token_in_a_header_reads_and_writes(client, faq, token, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = post(client, {"text": "住民票の写しはどこで取れる？", "client_id": "h1"}, **bearer(token))
+    assert sent.status_code == 202
+    assert InboundEvent.objects.get().payload["user"] == resident_key(token)
+    response = history(client, token, after=0, lang="ja")
+    assert response["Cache-Control"] == "private, no-store"
+    data = response.json()
+    assert [m["sender"] for m in data["messages"]] == ["resident", "bot"]
+    assert data["messages"][0]["client_id"] == "h1"
+    # Without a token (or with another scheme) there is nothing to read.
+    assert client.get("/api/web/mihon/messages").json() == {"messages": [], "state": "bot"}
+    other_scheme = client.get("/api/web/mihon/messages", HTTP_AUTHORIZATION=f"Basic {token}")
+    assert other_scheme.json()["messages"] == []
+
+
+def test_the_header_token_wins_over_one_in_the_body(client, municipality, token):
+    other = client.post("/api/web/mihon/session").json()["token"]
+    assert post(client, {"token": other, "text": "こんにちは", "client_id": "w1"}, **bearer(token)).status_code == 202
+    assert InboundEvent.objects.get().payload["user"] == resident_key(token)
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/api/web/mihon/messages"),
+        ("post", "/api/web/mihon/messages"),
+        ("get", "/api/web/mihon/events"),
+        ("post", "/api/web/mihon/stream-ticket"),
+        ("get", "/api/web/mihon/config"),
+        ("post", "/api/web/mihon/session"),
+    ],
+)
+def test_a_token_in_the_url_is_refused(client, municipality, token, method, path):
+    origin = "https://www.city.mihon.example.jp"
+    municipality.allowed_web_origins = origin
+    municipality.save()
+    kwargs = {"content_type": "application/json", "data": json.dumps({"text": "x"})} if method == "post" else {}
+    response = getattr(client, method)(f"{path}?token={token}&after=0", HTTP_ORIGIN=origin, **kwargs)
+    assert response.status_code == 400
+    assert "Authorization" in response.json()["error"] and "URL" in response.json()["error"]
+    assert response["Access-Control-Allow-Origin"] == origin  # the client can read why
+    assert InboundEvent.objects.count() == 0
+
+
+def test_the_preflight_allows_the_authorization_header(client, municipality):
+    origin = "https://www.city.mihon.example.jp"
+    municipality.allowed_web_origins = origin
+    municipality.save()
+    for path in ("messages", "stream-ticket", "events"):
+        response = client.options(
+            f"/api/web/mihon/{path}",
+            HTTP_ORIGIN=origin,
+            HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET" if path != "stream-ticket" else "POST",
+            HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+        )
+        assert response.status_code == 204
+        assert response["Access-Control-Allow-Origin"] == origin
+        allowed = {h.strip().lower() for h in response["Access-Control-Allow-Headers"].split(",")}
+        assert {"authorization", "content-type"} <= allowed
+
+
+# --- stream tickets ----------------------------------------------------------------------------------
+
+
+def test_a_stream_ticket_needs_the_token_in_the_header_and_does_not_contain_it(client, municipality, token):
+    assert client.post("/api/web/mihon/stream-ticket").status_code == 400
+    assert client.post("/api/web/mihon/stream-ticket", **bearer("short")).status_code == 400
+    response = client.post("/api/web/mihon/stream-ticket", **bearer(token))
+    assert response.status_code == 201 and response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["expires_in"] == 60
+    assert token not in body["ticket"]
+    data = signing.loads(body["ticket"], salt="madoguchi.web.stream-ticket")
+    assert data == {"m": municipality.pk, "u": resident_key(token)}
+
+
+def test_reading_tickets_counts_against_the_read_limit(client, municipality, token, settings):
+    settings.WEB_RATE_IP_READS = "2/h"
+    statuses = [client.post("/api/web/mihon/stream-ticket", **bearer(token)).status_code for _ in range(3)]
+    assert statuses == [201, 201, 429]
+
+
+def _old_ticket(client, token, monkeypatch, age: int) -> str:
+    """A ticket issued ``age`` seconds ago."""
+    with monkeypatch.context() as m:
+        m.setattr(signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(int(time.time()) - age))
+        return ticket_for(client, token)
+
+
+@pytest.mark.parametrize("age,status", [(50, 204), (61, 403), (3600, 403)])
+def test_a_ticket_opens_the_stream_only_for_about_a_minute(
+    client, municipality, token, monkeypatch, settings, age, status
+):
+    settings.REDIS_URL = ""  # no Redis: a valid ticket gets 204 (the widget polls), a refused one 403
+    response = client.get("/api/web/mihon/events", {"ticket": _old_ticket(client, token, monkeypatch, age)})
+    assert response.status_code == status
+    if status == 403:
+        assert "expired" in response.json()["error"]
+
+
+def test_a_ticket_of_another_municipality_is_refused(client, municipality, make_municipality, token, settings):
+    settings.REDIS_URL = ""
+    make_municipality("other")
+    foreign = ticket_for(client, token, slug="other")
+    response = client.get("/api/web/mihon/events", {"ticket": foreign})
+    assert response.status_code == 403 and "not valid" in response.json()["error"]
+    assert client.get("/api/web/other/events", {"ticket": foreign}).status_code == 204
+
+
+def test_a_forged_ticket_is_refused(client, municipality, token, settings):
+    settings.REDIS_URL = ""
+    good = ticket_for(client, token)
+    payload = {"m": municipality.pk, "u": resident_key("someone-elses-token-123")}
+    forged = [
+        good[:-2] + ("AA" if not good.endswith("AA") else "BB"),  # tampered signature
+        signing.dumps(payload, salt="another-purpose"),  # signed for something else
+        signing.dumps(payload, key="not-the-secret-key", salt="madoguchi.web.stream-ticket"),
+        signing.dumps("just a string", salt="madoguchi.web.stream-ticket"),
+        token,  # the session token itself is not a ticket
+        "x" * 600,
+    ]
+    for ticket in forged:
+        response = client.get("/api/web/mihon/events", {"ticket": ticket})
+        assert response.status_code == 403, ticket
+        assert response.json()["error"]
+    assert client.get("/api/web/mihon/events", {"ticket": good}).status_code == 204
 
 
 # --- configuration -------------------------------------------------------------------------------
@@ -144,7 +295,10 @@ def test_config_uses_the_citys_own_texts(client, municipality):
     [
         ("get", "/api/web/mihon/config"),
         ("post", "/api/web/mihon/session"),
+        ("get", "/api/web/mihon/messages"),
         ("get", "/api/web/mihon/messages?token=" + "t" * 20),
+        ("post", "/api/web/mihon/stream-ticket"),
+        ("get", "/api/web/mihon/events?ticket=x"),
         ("get", "/api/web/mihon/events?token=" + "t" * 20),
         ("options", "/api/web/mihon/messages"),
     ],
@@ -164,10 +318,11 @@ def test_allowed_origin_gets_cors_on_reads_and_writes(client, municipality, toke
     municipality.save()
     for response in (
         client.get("/api/web/mihon/config", HTTP_ORIGIN=origin),
-        client.get("/api/web/mihon/messages", {"token": token}, HTTP_ORIGIN=origin),
-        post(client, {"token": token, "text": "こんにちは"}, HTTP_ORIGIN=origin),
+        client.get("/api/web/mihon/messages", HTTP_ORIGIN=origin, **bearer(token)),
+        post(client, {"text": "こんにちは"}, HTTP_ORIGIN=origin, **bearer(token)),
+        client.post("/api/web/mihon/stream-ticket", HTTP_ORIGIN=origin, **bearer(token)),
     ):
-        assert response.status_code in (200, 202)
+        assert response.status_code in (200, 201, 202)
         assert response["Access-Control-Allow-Origin"] == origin
         assert "Origin" in response["Vary"]
     # The server's own pages need no CORS and are always allowed.
@@ -232,7 +387,7 @@ def test_markup_is_stored_and_returned_as_plain_text(client, municipality, token
     attack = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     with django_capture_on_commit_callbacks(execute=True):
         post(client, {"token": token, "text": attack, "client_id": "x1"})
-    response = client.get("/api/web/mihon/messages", {"token": token})
+    response = history(client, token)
     assert response["Content-Type"] == "application/json"
     mine = response.json()["messages"][0]
     assert mine["text"] == attack and mine["client_id"] == "x1" and mine["sender"] == "resident"
@@ -243,13 +398,13 @@ def test_clearing_means_a_new_session_that_sees_no_old_history(client, faq, toke
         post(client, {"token": token, "text": "住民票", "client_id": "c"})
     fresh = client.post("/api/web/mihon/session").json()["token"]
     assert fresh != token
-    assert client.get("/api/web/mihon/messages", {"token": fresh}).json() == {"messages": [], "state": "bot"}
+    assert history(client, fresh).json() == {"messages": [], "state": "bot"}
 
 
 def test_english_question_gets_the_curated_english_answer(client, city_faqs, token, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         post(client, {"token": token, "text": RESIDENT_CARD_EN, "client_id": "e1", "language": "en"})
-    messages = client.get("/api/web/mihon/messages", {"token": token}).json()["messages"]
+    messages = history(client, token).json()["messages"]
     reply = messages[-1]["reply"]
     assert reply["kind"] == "answer", messages
     assert reply["text"] == RESIDENT_CARD_ANSWER_EN
@@ -261,8 +416,8 @@ def test_english_question_gets_the_curated_english_answer(client, city_faqs, tok
 
 def test_events_without_redis_say_204_so_the_widget_polls(client, municipality, token, settings):
     settings.REDIS_URL = ""
-    assert client.get("/api/web/mihon/events", {"token": token}).status_code == 204
-    assert client.get("/api/web/mihon/events", {"token": "short"}).status_code == 400
+    assert open_events(client, token).status_code == 204
+    assert client.get("/api/web/mihon/events").status_code == 400
 
 
 @pytest.fixture
@@ -299,7 +454,7 @@ def test_events_stream_a_staff_reply_with_heartbeats_and_end_in_time(
     settings.WEB_SSE_HEARTBEAT_SECONDS = 1
     resident = Resident.objects.create(municipality=municipality, channel="web", channel_user_id=resident_key(token))
     conversation = Conversation.objects.create(municipality=municipality, resident=resident)
-    response = client.get("/api/web/mihon/events", {"token": token})
+    response = open_events(client, token)
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "text/event-stream"
     stream = iter(response.streaming_content)
@@ -320,7 +475,7 @@ def test_events_for_one_session_do_not_see_another(client, municipality, token, 
     from handoff import live
 
     settings.WEB_SSE_LIFETIME_SECONDS = 1.5
-    response = client.get("/api/web/mihon/events", {"token": token})
+    response = open_events(client, token)
     next(iter(response.streaming_content))
     other = live_channel(municipality.pk, resident_key("someone-else-token-xyz"))
     threading.Timer(0.2, lambda: live.publish_to(other, {"type": "messages", "ids": [1]})).start()

@@ -1,7 +1,9 @@
 """The widget end to end in real headless Chromium against a live server.
 
 Tasks run in-process (no REDIS_URL), so the widget polls; one test runs a real Celery worker and
-Redis and checks that a staff reply arrives over server-sent events.
+Redis and checks that a staff reply arrives over server-sent events, others run Redis only to see
+the live stream reopened with new tickets and the polling fallback. No request URL may ever carry
+the session token (URLs end up in access logs).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -58,6 +61,37 @@ def stored_token(page) -> str | None:
     )
 
 
+class Requests(list):
+    """Every request a page made: (method, url, Authorization header)."""
+
+    def __init__(self, page):
+        super().__init__()
+        page.on("request", lambda r: self.append((r.method, r.url, r.headers.get("authorization"))))
+
+    def urls(self) -> list[str]:
+        return [url for _method, url, _auth in self]
+
+    def to(self, path: str, method: str = "GET") -> list[tuple[str, str, str | None]]:
+        return [r for r in self if r[0] == method and urlparse(r[1]).path.endswith(path)]
+
+    def tickets(self) -> list[str]:
+        return [parse_qs(urlparse(url).query)["ticket"][0] for _m, url, _a in self.to("/events")]
+
+    def wait_for(self, page, predicate, timeout: float = 15) -> None:
+        """Wait on the page (Playwright reports requests only while it is waited on, not in time.sleep)."""
+        for _ in range(int(timeout * 10)):
+            if predicate():
+                return
+            page.wait_for_timeout(100)
+        pytest.fail(f"condition not met within {timeout}s: {self}")
+
+    def assert_token_never_in_a_url(self, *tokens: str | None) -> None:
+        tokens = [t for t in tokens if t]
+        assert tokens and self
+        leaked = [url for url in self.urls() for t in tokens if t in url]
+        assert not leaked, leaked
+
+
 def run_axe(page) -> list[dict]:
     page.add_script_tag(path=str(VENDOR / "axe.min.js"))
     result = page.evaluate(
@@ -75,6 +109,7 @@ def test_resident_asks_in_japanese_and_english_gets_a_person_and_a_staff_reply(
     live_server, city_faqs, new_page, artifacts
 ):
     page = new_page()
+    requests = Requests(page)
     page.goto(demo(live_server))
     expect(page.locator(".mg-launcher")).to_be_visible()
     page.screenshot(path=str(artifacts / "web-demo-desktop.png"), full_page=True)
@@ -163,9 +198,17 @@ def test_resident_asks_in_japanese_and_english_gets_a_person_and_a_staff_reply(
     assert stored_token(page) is None
     ask(page, RESIDENT_CARD_EN)
     expect(panel.locator(".mg-kind-answer")).to_have_count(1)
-    assert stored_token(page) not in (None, old_token)
+    new_token = stored_token(page)
+    assert new_token not in (None, old_token)
     page.reload()
     expect(page.locator(".mg-panel .mg-messages .mg-msg.mg-staff")).to_have_count(0)
+
+    # Neither session's token was ever in a URL; history reads and posts carried it in a header.
+    requests.assert_token_never_in_a_url(old_token, new_token)
+    for token in (old_token, new_token):
+        assert any(auth == f"Bearer {token}" for _m, _u, auth in requests.to("/messages", "GET"))
+        assert any(auth == f"Bearer {token}" for _m, _u, auth in requests.to("/messages", "POST"))
+    assert not requests.to("/events")  # no Redis here: the widget polls, it opens no stream
 
 
 @pytest.mark.integration
@@ -173,6 +216,7 @@ def test_staff_reply_arrives_live_over_server_sent_events(live_server, city_faqs
     celery_worker()
     settings.WEB_SSE_LIFETIME_SECONDS = 20
     page = new_page()
+    requests = Requests(page)
     page.goto(demo(live_server))
     panel = open_widget(page)
     ask(page, RESIDENT_CARD_JA)
@@ -189,6 +233,81 @@ def test_staff_reply_arrives_live_over_server_sent_events(live_server, city_faqs
     send_to_resident(Conversation.objects.get(pk=conversation.pk), Reply(text="担当の佐藤です。", kind="staff"))
     expect(panel.locator(".mg-msg.mg-staff")).to_contain_text("担当の佐藤です", timeout=8_000)
     expect(host).to_have_attribute("data-transport", "sse")
+
+    # The stream was opened with a ticket, asked for with the token in a header; never the token.
+    requests.assert_token_never_in_a_url(stored_token(page))
+    assert requests.tickets() and requests.to("/stream-ticket", "POST")
+    assert all(auth == f"Bearer {stored_token(page)}" for _m, _u, auth in requests.to("/stream-ticket", "POST"))
+
+
+@pytest.fixture
+def live_redis(redis_client, redis_url, settings):
+    """Live events through a real Redis; tasks still run in-process (no worker)."""
+    settings.REDIS_URL = redis_url
+    return redis_url
+
+
+@pytest.mark.integration
+def test_live_stream_is_reopened_with_a_new_ticket_each_time(
+    live_server, city_faqs, new_page, live_redis, settings, monkeypatch
+):
+    from channels.web import views
+
+    # A ticket opens a stream for 2 s; a stream lives 4 s, so each reconnect needs a new ticket.
+    monkeypatch.setattr(views, "TICKET_SECONDS", 2)
+    settings.WEB_SSE_LIFETIME_SECONDS = 4
+    page = new_page()
+    requests = Requests(page)
+    streams = []
+
+    def first_stream_breaks(route):
+        # The first stream says "ready" and then the connection drops (no "bye"), as a proxy might.
+        streams.append(route.request.url)
+        if len(streams) == 1:
+            route.fulfill(status=200, content_type="text/event-stream", body="event: ready\ndata: {}\n\n")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/api/web/mihon/events\?"), first_stream_breaks)
+    page.goto(demo(live_server))
+    panel = open_widget(page)
+    ask(page, RESIDENT_CARD_JA)
+    expect(panel.locator(".mg-kind-answer")).to_contain_text("市民課の窓口")
+    host = page.locator("[data-madoguchi-widget]")
+
+    # Broken once, then ended by the server ("bye") at least once: a new ticket for every stream.
+    requests.wait_for(page, lambda: len(requests.tickets()) >= 3, timeout=20)
+    expect(host).to_have_attribute("data-transport", "sse")
+    tickets = requests.tickets()
+    assert len(set(tickets)) == len(tickets)
+    assert len(requests.to("/stream-ticket", "POST")) == len(tickets)
+
+    # Still live after all that: a staff reply arrives without a reload.
+    conversation = conversation_of(page)
+    send_to_resident(Conversation.objects.get(pk=conversation.pk), Reply(text="担当の佐藤です。", kind="staff"))
+    expect(panel.locator(".mg-msg.mg-staff")).to_contain_text("担当の佐藤です", timeout=8_000)
+    requests.assert_token_never_in_a_url(stored_token(page))
+
+
+@pytest.mark.integration
+def test_widget_polls_when_the_live_stream_is_unavailable(live_server, city_faqs, new_page, live_redis):
+    page = new_page()
+    requests = Requests(page)
+    # Redis is configured but the stream answers 204 (e.g. Redis just went away): the widget polls.
+    page.route(re.compile(r"/api/web/mihon/events\?"), lambda route: route.fulfill(status=204))
+    page.goto(demo(live_server))
+    panel = open_widget(page)
+    ask(page, RESIDENT_CARD_JA)
+    expect(panel.locator(".mg-kind-answer")).to_contain_text("市民課の窓口")
+    host = page.locator("[data-madoguchi-widget]")
+    expect(host).to_have_attribute("data-transport", "poll")
+    assert requests.tickets()
+    conversation = conversation_of(page)
+    send_to_resident(Conversation.objects.get(pk=conversation.pk), Reply(text="担当の佐藤です。", kind="staff"))
+    expect(panel.locator(".mg-msg.mg-staff")).to_contain_text("担当の佐藤です", timeout=10_000)
+    expect(host).to_have_attribute("data-transport", "poll")
+    assert len(requests.tickets()) <= 3  # it gives up on the stream after a few tries
+    requests.assert_token_never_in_a_url(stored_token(page))
 
 
 def test_accessibility_has_no_serious_violations_and_works_by_keyboard(live_server, city_faqs, new_page):
@@ -390,8 +509,8 @@ def test_too_long_text_is_refused_with_a_clear_message(live_server, municipality
     # Past the attribute (e.g. pasted by a script): the server's message is shown.
     page.evaluate(
         "async ([api, n]) => { window.__r = await (await fetch(api + 'session', {method: 'POST'})).json(); "
-        "const r = await fetch(api + 'messages', {method: 'POST', headers: {'Content-Type': 'application/json'}, "
-        "body: JSON.stringify({token: window.__r.token, text: 'a'.repeat(n), language: 'en'})}); "
+        "const r = await fetch(api + 'messages', {method: 'POST', headers: {'Content-Type': 'application/json', "
+        "Authorization: 'Bearer ' + window.__r.token}, body: JSON.stringify({text: 'a'.repeat(n), language: 'en'})}); "
         "window.__status = [r.status, (await r.json()).error]; }",
         [f"{live_server.url}/api/web/mihon/", settings.MESSAGE_MAX_CHARS + 1],
     )

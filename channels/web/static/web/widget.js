@@ -30,6 +30,7 @@
   var POLL_FAST = 1000;
   var POLL_HIDDEN = 15000;
   var AWAIT_TIMEOUT = 60000;
+  var SSE_REOPEN = 1500;
 
   function findScript() {
     var all = document.querySelectorAll("script[data-municipality][src]");
@@ -92,7 +93,9 @@
   };
   var shown = {}; // message id -> element
   var pending = {}; // client id -> element of a message not yet confirmed by the server
-  var es = null;
+  var es = null; // the open EventSource
+  var esOpening = null; // the stream being opened (its ticket requested), if any
+  var esReopen = null; // timer of a scheduled reopen
   var sseFailures = 0;
   var pollTimer = null;
   var fetching = null;
@@ -235,11 +238,14 @@
   shadow.appendChild(ui.root);
 
   // --- network ------------------------------------------------------------------------------------
+  // The session token goes in a header, never in a URL: URLs end up in access logs.
   function request(path, options) {
     options = options || {};
-    var init = { method: options.method || "GET", credentials: "omit", cache: "no-store" };
+    var headers = {};
+    var init = { method: options.method || "GET", credentials: "omit", cache: "no-store", headers: headers };
+    if (options.token) headers.Authorization = "Bearer " + options.token;
     if (options.json) {
-      init.headers = { "Content-Type": "application/json" };
+      headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.json);
     }
     return fetch(API + path, init);
@@ -552,8 +558,8 @@
     fetching = (function loop() {
       fetchAgain = false;
       var token = state.token;
-      var path = "messages?token=" + encodeURIComponent(token) + "&after=" + state.after + "&lang=" + encodeURIComponent(state.lang);
-      return request(path)
+      var path = "messages?after=" + state.after + "&lang=" + encodeURIComponent(state.lang);
+      return request(path, { token: token })
         .then(function (response) {
           if (!response.ok) return null;
           return response.json();
@@ -605,11 +611,42 @@
     schedulePoll();
   }
 
+  // EventSource cannot send headers, so the stream is opened with a short-lived signed ticket that
+  // is asked for with the token in a header. A ticket opens one stream only for about a minute, so
+  // the browser's own reconnect (same URL, old ticket) is never used: every reconnect gets a new one.
   function openEvents() {
-    if (es) return;
-    var source = new EventSource(API + "events?token=" + encodeURIComponent(state.token));
+    if (es || esOpening || esReopen) return;
+    var token = state.token;
+    var attempt = {};
+    esOpening = attempt;
+    request("stream-ticket", { method: "POST", token: token })
+      .then(function (response) {
+        return readJson(response).then(function (data) {
+          if (!response.ok || !data.ticket) throw new Error("stream ticket " + response.status);
+          return data.ticket;
+        });
+      })
+      .then(
+        function (ticket) {
+          if (esOpening !== attempt) return; // stopped meanwhile
+          esOpening = null;
+          if (token !== state.token || !wantLive()) return;
+          connectEvents(ticket);
+        },
+        function () {
+          if (esOpening !== attempt) return;
+          esOpening = null;
+          sseFailed();
+        }
+      );
+  }
+
+  function connectEvents(ticket) {
+    var source = new EventSource(API + "events?ticket=" + encodeURIComponent(ticket));
+    var ready = false;
     es = source;
     source.addEventListener("ready", function () {
+      ready = true;
       sseFailures = 0;
       setTransport("sse");
       schedulePoll();
@@ -618,19 +655,42 @@
     source.addEventListener("messages", function () {
       fetchNew();
     });
+    source.addEventListener("bye", function () {
+      // The stream's lifetime is over: open the next one at once, with a new ticket.
+      if (es !== source) return;
+      source.close();
+      es = null;
+      if (wantLive()) openEvents();
+    });
     source.onerror = function () {
-      if (source.readyState === 2) {
-        // Closed for good (204: no live events here, or refused): poll instead.
-        if (es === source) es = null;
-        sseFailures += 1;
-        setTransport("poll");
-        schedulePoll();
+      if (es !== source) return;
+      source.close();
+      es = null;
+      if (!ready) {
+        // Never opened (204: no live events here; or refused): poll instead.
+        sseFailed();
+        return;
       }
-      // Otherwise the browser reconnects by itself; the "ready" event catches up.
+      // The connection broke: poll meanwhile, and reopen shortly with a new ticket.
+      setTransport("poll");
+      schedulePoll();
+      esReopen = setTimeout(function () {
+        esReopen = null;
+        if (wantLive()) updateLive();
+      }, SSE_REOPEN);
     };
   }
 
+  function sseFailed() {
+    sseFailures += 1;
+    setTransport("poll");
+    schedulePoll();
+  }
+
   function stopEvents() {
+    esOpening = null;
+    if (esReopen) clearTimeout(esReopen);
+    esReopen = null;
     if (es) {
       es.close();
       es = null;
@@ -671,10 +731,9 @@
     }
     return ensureToken()
       .then(function (token) {
-        body.token = token;
         body.language = state.lang;
         body.client_id = clientId;
-        return request("messages", { method: "POST", json: body });
+        return request("messages", { method: "POST", json: body, token: token });
       })
       .then(function (response) {
         return readJson(response).then(function (data) {
