@@ -147,7 +147,6 @@ WEB_SUGGESTED_QUESTIONS = env_int("WEB_SUGGESTED_QUESTIONS", 4)
 HANDOFF_POLL_SECONDS = env_int("HANDOFF_POLL_SECONDS", 5)
 HANDOFF_SSE_SECONDS = env_int("HANDOFF_SSE_SECONDS", 300)
 HANDOFF_SSE_HEARTBEAT_SECONDS = env_int("HANDOFF_SSE_HEARTBEAT_SECONDS", 15)
-HANDOFF_TRANSLATOR = os.environ.get("HANDOFF_TRANSLATOR", "")
 DEMO_SITE_ENABLED = env_bool("DEMO_SITE_ENABLED", True)
 
 # --- External services (all optional, off by default) -----------------------------------------

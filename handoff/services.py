@@ -26,11 +26,11 @@ from django.utils.translation import pgettext
 
 from channels.base import Choice, Reply
 from chatbot import states
+from chatbot import translation as machine
 from chatbot.masking import mask
 from chatbot.models import Conversation, Message
 
 from . import hours, live, triggers
-from . import translation as tr
 from .models import AuditEvent, CannedReply, InternalNote, Ticket
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def open_ticket(
             candidates = candidates or last.candidates
     language = conversation.resident.language or "ja"
     out_of_hours, next_at = _hours_now(conversation.municipality)
-    question_ja = tr.to_japanese(question, language, municipality=conversation.municipality)
+    question_ja = _in_japanese(question, language, conversation)
     try:
         with transaction.atomic():
             ticket = Ticket.objects.create(
@@ -133,7 +133,7 @@ def open_ticket(
                 reason=reason,
                 priority=priority,
                 question=question,
-                question_ja=question_ja.text if question_ja.translated else "",
+                question_ja=question_ja.text if question_ja else "",
                 candidates=candidates or [],
                 department=department,
                 language=language,
@@ -146,7 +146,7 @@ def open_ticket(
     except IntegrityError:
         return Ticket.objects.get(conversation=conversation, status=Ticket.Status.OPEN)
     conversation.refresh_from_db()
-    if question_ja.machine_translated:  # staff see the question's translation beside it in the thread
+    if question_ja and question_ja.machine:  # staff see the question's translation beside it in the thread
         Message.objects.filter(
             conversation=conversation, direction=Message.Direction.INBOUND, text=question, translation=""
         ).update(translation=question_ja.text, translation_language="ja", machine_translated=True)
@@ -171,12 +171,10 @@ def add_resident_message(conversation: Conversation, message: Message) -> None:
         except IntegrityError:
             ticket = _open_ticket_of(conversation)
     if message.text and not message.translation:
-        ja = tr.to_japanese(
-            message.text, message.language or conversation.resident.language, municipality=conversation.municipality
-        )
-        if ja.translated:
+        ja = _in_japanese(message.text, message.language or conversation.resident.language, conversation)
+        if ja:
             Message.objects.filter(pk=message.pk).update(
-                translation=ja.text, translation_language="ja", machine_translated=ja.machine_translated
+                translation=ja.text, translation_language="ja", machine_translated=ja.machine
             )
     Ticket.objects.filter(pk=ticket.pk).update(unread=F("unread") + 1, last_resident_message_at=timezone.now())
     _publish(ticket, "message.new", message=message.pk)
@@ -399,14 +397,43 @@ def transfer(ticket: Ticket, actor, department: str, *, ip=None) -> Ticket:
     return Ticket.objects.get(pk=ticket.pk)
 
 
-def prepare_reply(ticket: Ticket, text_ja: str, canned: CannedReply | None = None) -> tr.Translation:
-    """The text that will be sent for a Japanese reply: a curated canned translation, else the translator."""
+# --- translation (chatbot.translation, configured by settings.TRANSLATOR) ----------------------------
+
+
+def reads_japanese(language: str | None) -> bool:
+    """Whether a resident of this language gets what staff write as it is (Japanese, easy Japanese)."""
+    return (language or "") in ("", "ja", "ja-easy")
+
+
+def _in_japanese(text: str, language: str, conversation: Conversation) -> machine.Translated | None:
+    """A resident's text in Japanese for staff; None when it was Japanese already or no translation is available."""
+    result = machine.to_japanese(text, language or "ja", municipality=conversation.municipality)
+    return result if result is not None and (result.machine or result.curated) else None
+
+
+def is_curated(result: machine.StaffTranslation) -> bool:
+    """Translated by a person (a canned reply's translation, an editor's correction), not by machine."""
+    return result.translated and not result.machine
+
+
+def sent_language(result: machine.StaffTranslation) -> str:
+    """The language the resident receives: theirs, or Japanese when no translation was available."""
+    return result.language if result.translated else "ja"
+
+
+def prepare_reply(
+    ticket: Ticket, text_ja: str, canned: CannedReply | None = None, *, preview: bool = False
+) -> machine.StaffTranslation:
+    """What will be sent for a Japanese reply: a curated canned translation, else the translator's.
+
+    ``preview``: also a back-translation into Japanese of a machine translation, for staff to check.
+    """
     language = ticket.conversation.resident.language or ticket.language or "ja"
-    if canned is not None and canned.text_ja.strip() == text_ja.strip():
+    if canned is not None and canned.text_ja.strip() == text_ja.strip() and not reads_japanese(language):
         curated = canned.text_for(language)
-        if curated is not None and not tr.same_language("ja", language):
-            return tr.Translation(curated, language, curated=True)
-    return tr.translate(text_ja, source="ja", target=language, municipality=ticket.municipality)
+        if curated is not None:
+            return machine.StaffTranslation(text_ja, curated, language, translated=True, machine=False)
+    return machine.for_resident(text_ja, language, municipality=ticket.municipality, preview=preview)
 
 
 def machine_translation_notice(language: str) -> str:
@@ -419,7 +446,7 @@ def reply(
     actor,
     text_ja: str,
     *,
-    prepared: tr.Translation | None = None,
+    prepared: machine.StaffTranslation | None = None,
     canned: CannedReply | None = None,
     ip=None,
 ) -> Message:
@@ -435,13 +462,13 @@ def reply(
         raise AlreadyTaken(_("Someone else is handling this ticket."))
     result = prepared or prepare_reply(ticket, text_ja, canned)
     conversation = ticket.conversation
-    notice = machine_translation_notice(result.language) if result.machine_translated else ""
+    notice = machine_translation_notice(result.language) if result.machine else ""
     message = send_to_resident(
         conversation,
         Reply(kind="text", text=result.text, notice=notice),
         staff_user=actor,
         translation_ja=text_ja if result.translated else "",
-        machine_translated=result.machine_translated,
+        machine_translated=result.machine,
     )
     Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=message.created_at)
     Ticket.objects.filter(pk=ticket.pk).update(unread=0)
@@ -452,9 +479,9 @@ def reply(
         ip=ip,
         detail={
             "message": message.pk,
-            "language": result.language,
-            "machine_translated": result.machine_translated,
-            "curated": result.curated,
+            "language": sent_language(result),
+            "machine_translated": result.machine,
+            "curated": is_curated(result),
             "canned": canned.pk if canned else None,
         },
     )

@@ -27,9 +27,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chatbot.masking import mask
 from chatbot.models import AnswerLog, Channel, Message
+from chatbot.translation import StaffTranslation
+from chatbot.translation.backends import get_backend
 
 from . import access, live, services, stats
-from . import translation as tr
 from .models import AuditEvent, CannedReply, Ticket
 
 PREVIEW_SALT = "handoff.reply-preview"
@@ -219,7 +220,7 @@ def _thread(ticket: Ticket) -> list[dict]:
                 "at": m.created_at,
                 "message": m,
                 "language_name": _language_name(m.language),
-                "is_japanese": tr.same_language(m.language or "ja", "ja"),
+                "is_japanese": services.reads_japanese(m.language),
                 "japanese": japanese,
                 "log": log_row,
                 "candidates": (log_row.candidates[:5] if log_row else []),
@@ -251,8 +252,8 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "is_city_admin": access.is_city_admin(request.user, ticket.municipality_id),
         "resident_language": resident_language,
         "resident_language_name": _language_name(resident_language),
-        "needs_translation": not tr.same_language("ja", resident_language),
-        "translator_configured": tr.is_configured(),
+        "needs_translation": not services.reads_japanese(resident_language),
+        "translator_configured": get_backend().enabled,
         "canned_replies": [
             {"id": c.pk, "title": c.title, "text": c.text_ja, "curated": c.text_for(resident_language) is not None}
             for c in canned
@@ -366,38 +367,37 @@ def preview(request: HttpRequest, pk: int) -> JsonResponse:
     """What will be sent for the Japanese text: the translation, and whether it is machine-made or curated."""
     ticket = access.ticket_or_404(request.user, pk)
     text_ja = request.POST.get("text", "").strip()
-    result = services.prepare_reply(ticket, text_ja, _canned(request, ticket))
+    # A machine translation comes with its back-translation: what it says, for staff who cannot read it.
+    result = services.prepare_reply(ticket, text_ja, _canned(request, ticket), preview=True)
     resident_language = ticket.conversation.resident.language or ticket.language or "ja"
     warning = ""
-    if not tr.same_language("ja", resident_language) and not result.translated:
+    if not services.reads_japanese(resident_language) and not result.translated:
         warning = _("No translation is available: the resident (%(language)s) will receive your Japanese text.") % {
             "language": _language_name(resident_language)
         }
-    back = ""
-    if result.machine_translated:  # for staff who cannot read the language: what it says, in Japanese
-        check = tr.translate(result.text, source=result.language, target="ja", municipality=ticket.municipality)
-        back = check.text if check.translated else ""
+    curated = services.is_curated(result)
     token = signing.dumps(
-        {"t": text_ja, "x": result.text, "l": result.language, "m": result.machine_translated, "c": result.curated},
+        {"t": text_ja, "x": result.text, "l": result.language, "m": result.machine, "c": curated},
         salt=PREVIEW_SALT,
         compress=True,
     )
+    language = services.sent_language(result)
     return JsonResponse(
         {
             "text": result.text,
-            "language": result.language,
-            "language_name": _language_name(result.language),
-            "machine_translated": result.machine_translated,
-            "curated": result.curated,
-            "notice": services.machine_translation_notice(result.language) if result.machine_translated else "",
+            "language": language,
+            "language_name": _language_name(language),
+            "machine_translated": result.machine,
+            "curated": curated,
+            "notice": services.machine_translation_notice(result.language) if result.machine else "",
             "warning": warning,
-            "back_translation": back,
+            "back_translation": result.back_translation,
             "token": token,
         }
     )
 
 
-def _prepared(request: HttpRequest, text_ja: str) -> tr.Translation | None:
+def _prepared(request: HttpRequest, text_ja: str) -> StaffTranslation | None:
     """The translation shown in the preview, when the text was not changed after it: what you saw is sent."""
     token = request.POST.get("preview_token", "")
     if not token:
@@ -408,7 +408,8 @@ def _prepared(request: HttpRequest, text_ja: str) -> tr.Translation | None:
         return None
     if data.get("t") != text_ja.strip():
         return None
-    return tr.Translation(data["x"], data["l"], machine_translated=bool(data["m"]), curated=bool(data["c"]))
+    machine, curated = bool(data["m"]), bool(data["c"])
+    return StaffTranslation(text_ja.strip(), data["x"], data["l"], translated=machine or curated, machine=machine)
 
 
 @console_view

@@ -16,7 +16,8 @@ What it "translates" to: a known pair taught with ``learn()`` (exact source text
 tagged with the target language (``"[en] 住民票..."``). ``mode`` makes it misbehave the way real
 translators do with placeholder tokens: ``"mangle"`` reverses the sentence order and rewrites
 every ``⟦n⟧`` token with spaces or other brackets; ``"drop"`` loses the last token. ``fail(n)``
-answers the next n requests with an error; ``delay`` makes it slow. ``calls`` counts translations.
+answers the next n requests with an error; ``delay`` makes it slow. ``requests`` records every
+request (a ``Call``: path, q, source, target, ...); ``calls`` counts them.
 
     with FakeLibreTranslate() as api:
         settings.TRANSLATOR, settings.TRANSLATOR_URL = "libre", api.url
@@ -25,14 +26,13 @@ answers the next n requests with an error; ``delay`` makes it slow. ``calls`` co
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .server import FakeServer, JSONHandler
 
 # A recent LibreTranslate: zh-Hans/zh-Hant, pt-BR; some older servers say zh/zt/pt instead.
 LANGUAGES = [
@@ -67,18 +67,17 @@ class Call:
     api_key: str = ""
 
 
-class FakeLibreTranslate:
+class FakeLibreTranslate(FakeServer):
+    requests: list[Call]
+
     def __init__(self, *, languages: list[tuple[str, str]] | None = None, api_key: str | None = None):
+        super().__init__(_Handler, name="fake-libre")
         self.languages = languages if languages is not None else LANGUAGES
         self.api_key = api_key  # when set, other keys get 403
         self.mode = "tag"  # tag | mangle | drop | empty
         self.delay = 0.0
         self.pairs: dict[tuple[str, str, str], str] = {}
-        self.requests: list[Call] = []
         self._failures: deque[int] = deque()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
 
     # --- control ---------------------------------------------------------------------------------
     def learn(self, pairs: dict[tuple[str, str, str], str]) -> FakeLibreTranslate:
@@ -102,41 +101,9 @@ class FakeLibreTranslate:
             self._failures.clear()
         self.mode, self.delay = "tag", 0.0
 
-    # --- lifecycle -------------------------------------------------------------------------------
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return self._server.server_address[1]
-
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self) -> FakeLibreTranslate:
-        fake = self
-
-        class Handler(_Handler):
-            owner = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-libre", daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeLibreTranslate:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return self.root + "/"
 
     # --- translating -----------------------------------------------------------------------------
     def translate(self, q: str, source: str, target: str) -> str:
@@ -158,10 +125,6 @@ class FakeLibreTranslate:
         with self._lock:
             return self._failures.popleft() if self._failures else None
 
-    def _record(self, call: Call) -> None:
-        with self._lock:
-            self.requests.append(call)
-
 
 def mangle(text: str) -> str:
     """What machine translators do around placeholders: reorder sentences, respace and rebracket tokens."""
@@ -172,46 +135,28 @@ def mangle(text: str) -> str:
     return TOKEN.sub(lambda m: styles[next(count) % len(styles)].format(m.group(1)), text)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     owner: FakeLibreTranslate
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
-    def _send(self, status: int, body: Any) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
 
     def _params(self) -> tuple[dict[str, str], Any]:
         """Query string, then a form or JSON body, merged (LibreTranslate accepts all three)."""
         parts = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
         body: Any = None
-        if raw:
-            kind = self.headers.get("Content-Type", "")
-            if "json" in kind:
-                body = json.loads(raw)
-                if isinstance(body, dict):
-                    params.update({k: str(v) for k, v in body.items()})
-            else:
-                params.update({k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()})
+        if "json" in self.headers.get("Content-Type", ""):
+            body, _ = self.read_json()
+            if isinstance(body, dict):
+                params.update({k: str(v) for k, v in body.items()})
+        else:
+            raw = self.read_body()
+            params.update({k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()})
         return params, body
 
     def _misbehave(self) -> bool:
         """Apply a scripted failure or delay; True when the answer was already sent."""
         status = self.owner._next_failure()
         if status is not None:
-            self._send(status, {"error": "scripted failure"})
+            self.send_json(status, {"error": "scripted failure"})
             return True
         return bool(self.owner.delay and self.owner._stop.wait(self.owner.delay))
 
@@ -219,12 +164,12 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path.rstrip("/")
         if path == "/languages":
             codes = [code for code, _ in self.owner.languages]
-            self._send(200, [{"code": c, "name": n, "targets": codes} for c, n in self.owner.languages])
+            self.send_json(200, [{"code": c, "name": n, "targets": codes} for c, n in self.owner.languages])
         elif path == "/deepl/v2/translate":
             params, _ = self._params()
             self._record_and_answer_deepl(params)
         else:
-            self._send(404, {"error": "Not Found"})
+            self.send_json(404, {"error": "Not Found"})
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path.rstrip("/")
@@ -234,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/microsoft/translate":
             self._answer_microsoft(params, body)
         else:
-            self._send(404, {"error": "Not Found"})
+            self.send_json(404, {"error": "Not Found"})
 
     def _answer_libre(self, params: dict[str, str]) -> None:
         call = Call(
@@ -245,20 +190,20 @@ class _Handler(BaseHTTPRequestHandler):
             params.get("format", ""),
             params.get("api_key", ""),
         )
-        self.owner._record(call)
+        self.owner.record(call)
         if self.owner.api_key is not None and call.api_key != self.owner.api_key:
-            self._send(403, {"error": "Invalid API key"})
+            self.send_json(403, {"error": "Invalid API key"})
             return
         offered = {code for code, _ in self.owner.languages}
         if call.source not in offered | {"auto"} or call.target not in offered:
-            self._send(400, {"error": f"{call.source}->{call.target} is not supported"})
+            self.send_json(400, {"error": f"{call.source}->{call.target} is not supported"})
             return
         if not call.q:
-            self._send(400, {"error": "Invalid request: missing q parameter"})
+            self.send_json(400, {"error": "Invalid request: missing q parameter"})
             return
         if self._misbehave():
             return
-        self._send(200, {"translatedText": self.owner.translate(call.q, call.source, call.target)})
+        self.send_json(200, {"translatedText": self.owner.translate(call.q, call.source, call.target)})
 
     def _record_and_answer_deepl(self, params: dict[str, str]) -> None:
         call = Call(
@@ -268,11 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
             params.get("target_lang", ""),
             api_key=params.get("auth_key", ""),
         )
-        self.owner._record(call)
+        self.owner.record(call)
         if self._misbehave():
             return
         text = self.owner.translate(call.q, call.source, call.target)
-        self._send(200, {"translations": [{"detected_source_language": call.source, "text": text}]})
+        self.send_json(200, {"translations": [{"detected_source_language": call.source, "text": text}]})
 
     def _answer_microsoft(self, params: dict[str, str], body: Any) -> None:
         q = body[0]["text"] if isinstance(body, list) and body else ""
@@ -283,11 +228,11 @@ class _Handler(BaseHTTPRequestHandler):
             params.get("to", ""),
             api_key=self.headers.get("Ocp-Apim-Subscription-Key", ""),
         )
-        self.owner._record(call)
+        self.owner.record(call)
         if self._misbehave():
             return
         text = self.owner.translate(call.q, call.source, call.target)
-        self._send(200, [{"translations": [{"text": text, "to": call.target}]}])
+        self.send_json(200, [{"translations": [{"text": text, "to": call.target}]}])
 
 
 def configure(settings, api: FakeLibreTranslate, *, timeout: float = 3.0) -> FakeLibreTranslate:

@@ -21,13 +21,13 @@ import hmac
 import itertools
 import json
 import re
-import threading
 import time
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from .server import FakeServer, JSONHandler, Request, parse_json
 
 REPLY = "/v2/bot/message/reply"
 PUSH = "/v2/bot/message/push"
@@ -59,18 +59,7 @@ class Scripted:
         return cls(500, {"message": "An error occurred in the server."})
 
 
-@dataclass
-class Call:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: Any
-    status: int = 0
-    at: float = 0.0  # time.time() when received
-
-    @property
-    def messages(self) -> list[dict]:
-        return self.body.get("messages", []) if isinstance(self.body, dict) else []
+Call = Request  # with the status LINE would have answered
 
 
 # --- shape checks (LINE's documented limits) ---------------------------------------------------------
@@ -183,12 +172,14 @@ def check_messages(messages: Any) -> list[str]:
 # --- the server ----------------------------------------------------------------------------------------
 
 
-class FakeLineAPI:
+class FakeLineAPI(FakeServer):
+    requests: list[Call]
+
     def __init__(self, tokens: set[str] | None = None, profiles: dict[str, dict] | None = None):
+        super().__init__(_Handler, name="fake-line-api")
         self.tokens = set(tokens or {"test-access-token"})
         self.profiles: dict[str, dict] = dict(profiles or {})
         self.default_profile_language: str | None = "ja"  # None: unknown users get 404
-        self.calls_log: list[Call] = []
         self.shape_errors: list[str] = []
         self.used_reply_tokens: set[str] = set()
         self.invalid_reply_tokens: set[str] = set()
@@ -199,39 +190,13 @@ class FakeLineAPI:
         self.retry_keys: dict[str, dict] = {}
         self.left: list[tuple[str, str]] = []
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
-        self._lock = threading.Lock()
         self._ids = itertools.count(100_000_000_000_000)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- control ---------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeLineAPI:
-        handler = type("Handler", (_Handler,), {"api": self})
-        self._server = _Server(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-line-api", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeLineAPI:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return self.root
 
     def script(self, path: str, *answers: Scripted) -> None:
         """Answer the next calls to ``path`` with these, in order, then behave normally again."""
@@ -240,13 +205,13 @@ class FakeLineAPI:
 
     def reset(self) -> None:
         with self._lock:
-            self.calls_log.clear()
+            self.requests.clear()
             self.shape_errors.clear()
             self._scripts.clear()
 
     def calls(self, path: str | None = None, *, status: int | None = None) -> list[Call]:
         with self._lock:
-            found = list(self.calls_log)
+            found = list(self.requests)
         if path is not None:
             found = [c for c in found if c.path == path or (path.endswith("/") and c.path.startswith(path))]
         if status is not None:
@@ -260,17 +225,10 @@ class FakeLineAPI:
     # --- handling --------------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict, dict]:
-        body: Any = None
-        if raw:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = raw.decode("utf-8", "replace")
-        call = Call(method, path, headers, body, at=time.time())
+        call = Call(method, path, headers, parse_json(raw)[0], at=time.time())
         status, answer, extra = self._answer(call)
         call.status = status
-        with self._lock:
-            self.calls_log.append(call)
+        self.record(call)
         return status, answer, extra
 
     def _answer(self, call: Call) -> tuple[int, dict, dict]:
@@ -356,35 +314,13 @@ class FakeLineAPI:
         return 200, {"userId": user_id, "displayName": "テスト", **profile}, {}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512  # a benchmark burst opens many connections at once
-
-
-class _Handler(BaseHTTPRequestHandler):
-    api: FakeLineAPI
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and the client's
-    # delayed ACK hold the body back ~40 ms on a kept-alive connection.
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args) -> None:  # quiet
-        pass
+class _Handler(JSONHandler):
+    owner: FakeLineAPI
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, answer, extra = self.api.handle(self.command, self.path.split("?")[0], headers, raw)
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-line-request-id", uuid.uuid4().hex)
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        path = self.path.split("?")[0]
+        status, answer, extra = self.owner.handle(self.command, path, self.header_dict(), self.read_body())
+        self.send_json(status, answer, {"x-line-request-id": uuid.uuid4().hex, **extra})
 
     do_GET = do_POST = do_DELETE = do_PUT = _serve
 

@@ -18,14 +18,14 @@ llama.cpp use it; ``/openai/v1/...`` as Azure does), and ``GET .../models`` list
 from __future__ import annotations
 
 import itertools
-import json
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from . import server
+from .server import FakeServer, JSONHandler
 
 DEFAULT_MODEL = "fake-model"
 
@@ -57,40 +57,27 @@ class Reply:
 Responder = Callable[[dict[str, Any]], "Reply | str"]
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: Any
-    at: float = 0.0
-
-    @property
-    def messages(self) -> list[dict[str, Any]]:
-        return self.body.get("messages", []) if isinstance(self.body, dict) else []
-
+class Request(server.Request):
     @property
     def text(self) -> str:
         """Everything the model was shown, joined (for "this never left the server" assertions)."""
         return "\n".join(str(m.get("content", "")) for m in self.messages)
 
 
-class FakeOpenAI:
+class FakeOpenAI(FakeServer):
+    requests: list[Request]
+
     def __init__(
         self,
         *replies: Reply | str,
         default: Reply | Responder | str | None = None,
         api_key: str | None = None,
     ):
+        super().__init__(_Handler, name="fake-openai")
         self.api_key = api_key  # when set, other bearer tokens get 401
         self.default: Reply | Responder | str = default if default is not None else Reply.unanswerable()
-        self.requests: list[Request] = []
         self._script: deque[Reply | Responder | str] = deque(replies)
-        self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._stop = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- scripting -------------------------------------------------------------------------------
     def script(self, *replies: Reply | Responder | str) -> FakeOpenAI:
@@ -112,42 +99,9 @@ class FakeOpenAI:
     def calls(self) -> list[Request]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
-    # --- lifecycle -------------------------------------------------------------------------------
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return self._server.server_address[1]
-
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> FakeOpenAI:
-        fake = self
-
-        class Handler(_Handler):
-            owner = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()  # releases slow replies
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return self.root + "/v1"
 
     # --- answering -------------------------------------------------------------------------------
     def _next(self) -> Reply | Responder | str:
@@ -186,28 +140,12 @@ class FakeOpenAI:
         return payload
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     owner: FakeOpenAI
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
 
     def _record(self, body: Any) -> Request:
-        request = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
-        with self.owner._lock:
-            self.owner.requests.append(request)
+        request = Request(self.command, self.path, self.header_dict(), body, time.time())
+        self.owner.record(request)
         return request
 
     def _authorised(self) -> bool:
@@ -218,38 +156,38 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._record(None)
         if self.path.rstrip("/").endswith("/models"):
-            self._send(200, {"object": "list", "data": [{"id": DEFAULT_MODEL, "object": "model", "owned_by": "fake"}]})
+            self.send_json(
+                200, {"object": "list", "data": [{"id": DEFAULT_MODEL, "object": "model", "owned_by": "fake"}]}
+            )
         else:
-            self._send(404, {"error": {"message": "not found"}})
+            self.send_json(404, {"error": {"message": "not found"}})
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            self._record(raw.decode(errors="replace"))
-            self._send(400, {"error": {"message": "invalid JSON"}})
+        body, ok = self.read_json()
+        if not ok:
+            self._record(body)
+            self.send_json(400, {"error": {"message": "invalid JSON"}})
             return
+        body = {} if body is None else body
         self._record(body)
         if not self._authorised():
-            self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+            self.send_json(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
             return
         if not self.path.rstrip("/").endswith("/chat/completions"):
-            self._send(404, {"error": {"message": "not found"}})
+            self.send_json(404, {"error": {"message": "not found"}})
             return
-        if not isinstance(body.get("messages"), list) or not body.get("model"):
-            self._send(400, {"error": {"message": "model and messages are required"}})
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list) or not body.get("model"):
+            self.send_json(400, {"error": {"message": "model and messages are required"}})
             return
         reply = self.owner._reply_for(body)
         if reply.delay and self.owner._stop.wait(reply.delay):
             return
         if reply.body is not None:
-            self._send(reply.status, reply.body)
+            self.send_json(reply.status, reply.body)
         elif reply.status != 200:
-            self._send(reply.status, {"error": {"message": "scripted error", "type": "server_error"}})
+            self.send_json(reply.status, {"error": {"message": "scripted error", "type": "server_error"}})
         else:
-            self._send(200, self.owner.completion(body, reply))
+            self.send_json(200, self.owner.completion(body, reply))
 
 
 def configure(settings, api: FakeOpenAI, *, api_key: str = "test-key", model: str = "fake-model", timeout: float = 5.0):

@@ -19,11 +19,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 
 from chatbot import pipeline
 from chatbot.models import Conversation, InboundEvent, Membership, Message
+from chatbot.translation import reset_failures
 from handoff import hours
-from handoff import translation as tr
+from tests.fakes.libretranslate import FakeLibreTranslate, configure
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -72,17 +74,20 @@ def conversation_of(user: str = "r" * 40) -> Conversation:
 
 
 @pytest.fixture
-def translator() -> Iterator[list]:
-    """A fake machine translator: "<vi> 本文" for Japanese -> Vietnamese, "<ja> text" back. Records calls."""
-    calls: list = []
+def translator(settings, db) -> Iterator[FakeLibreTranslate]:
+    """The project's translator (``TRANSLATOR=libre``) pointed at the fake LibreTranslate on loopback.
 
-    def backend(text, source, target, **context):
-        calls.append((text, source, target))
-        return f"<{target}> {text}"
-
-    tr.use_backend(backend)
-    yield calls
-    tr.use_backend(None)
+    It answers "[vi] 本文" for Japanese -> Vietnamese and "[ja] text" back; ``translator.requests``
+    records the calls. Residents' and staff texts' translations are cached in the Django cache:
+    cleared before and after, so no test sees another's.
+    """
+    cache.clear()
+    reset_failures()
+    with FakeLibreTranslate() as api:
+        configure(settings, api, timeout=5.0)
+        yield api
+    cache.clear()
+    reset_failures()
 
 
 @pytest.fixture

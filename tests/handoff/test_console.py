@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from chatbot import states
@@ -137,17 +138,18 @@ def test_conversation_view_shows_original_translation_candidates_and_language(lo
         ),
     )
     page = logged_in.get(f"/console/tickets/{ticket.pk}/").content.decode()
-    assert "Xin chào" in page and "&lt;ja&gt; Xin chào" in page  # original and Japanese side by side
-    assert "&lt;ja&gt; Tôi muốn hỏi về thẻ cư trú" in page  # the question that started the ticket too
+    assert "Xin chào" in page and "[ja] Xin chào" in page  # original and Japanese side by side
+    assert "[ja] Tôi muốn hỏi về thẻ cư trú" in page  # the question that started the ticket too
     assert "Tiếng Việt" in page
     assert "住民票の写しの請求" in page and "0.310" in page
     assert audit_actions(action="view") == ["view"]
 
 
-def test_preview_without_a_translator_warns_that_japanese_will_be_sent(logged_in, municipality):
+def test_preview_without_a_translator_warns_that_japanese_will_be_sent(logged_in, municipality, settings):
+    settings.TRANSLATOR = "none"
     ticket = ticket_for(municipality, language="en")
     data = logged_in.post(f"/console/tickets/{ticket.pk}/preview", {"text": "少々お待ちください。"}).json()
-    assert data["text"] == "少々お待ちください。"
+    assert data["text"] == "少々お待ちください。" and data["language"] == "ja"
     assert data["machine_translated"] is False and data["warning"]
 
 
@@ -168,17 +170,20 @@ def test_reply_sends_the_previewed_translation_and_keeps_the_japanese(
 ):
     ticket = ticket_for(municipality, language="vi")
     preview = logged_in.post(f"/console/tickets/{ticket.pk}/preview", {"text": "少々お待ちください。"}).json()
-    assert preview["text"] == "<vi> 少々お待ちください。" and preview["machine_translated"] is True
-    assert preview["back_translation"] == "<ja> <vi> 少々お待ちください。"
-    calls_before = len(translator)
+    assert preview["text"] == "[vi] 少々お待ちください。" and preview["machine_translated"] is True
+    assert preview["back_translation"] == "[ja] [vi] 少々お待ちください。"
+    # Were it asked again, the translator would now say something else (and nothing is cached).
+    translator.learn({("ja", "vi", "少々お待ちください。"): "[vi] bản dịch khác"})
+    cache.clear()
+    calls_before = translator.calls
     with django_capture_on_commit_callbacks(execute=True):  # delivery is queued once the reply is committed
         response = logged_in.post(
             f"/console/tickets/{ticket.pk}/reply", {"text": "少々お待ちください。", "preview_token": preview["token"]}
         )
     assert response.status_code == 302
-    assert len(translator) == calls_before  # what was previewed is what is sent
+    assert translator.calls == calls_before  # what was previewed is what is sent
     sent = Message.objects.get(sender="staff")
-    assert sent.text == "<vi> 少々お待ちください。" and sent.translation == "少々お待ちください。"
+    assert sent.text == "[vi] 少々お待ちください。" and sent.translation == "少々お待ちください。"
     assert sent.machine_translated and sent.payload["notice"]  # the resident is told it is machine-made
     assert sent.staff_user == staff and sent.delivery == Message.Delivery.SENT
     ticket.refresh_from_db()
@@ -190,7 +195,7 @@ def test_a_preview_token_for_other_text_is_not_used(logged_in, municipality, tra
     ticket = ticket_for(municipality, language="vi")
     token = logged_in.post(f"/console/tickets/{ticket.pk}/preview", {"text": "はい。"}).json()["token"]
     logged_in.post(f"/console/tickets/{ticket.pk}/reply", {"text": "いいえ。", "preview_token": token})
-    assert Message.objects.get(sender="staff").text == "<vi> いいえ。"
+    assert Message.objects.get(sender="staff").text == "[vi] いいえ。"
 
 
 def test_canned_reply_uses_its_curated_translation(logged_in, municipality, translator):
