@@ -300,8 +300,8 @@ def test_widget_polls_when_the_live_stream_is_unavailable(live_server, city_faqs
     ask(page, RESIDENT_CARD_JA)
     expect(panel.locator(".mg-kind-answer")).to_contain_text("市民課の窓口")
     host = page.locator("[data-madoguchi-widget]")
-    expect(host).to_have_attribute("data-transport", "poll")
-    assert requests.tickets()
+    requests.wait_for(page, requests.tickets)  # it tried the stream (with a ticket) ...
+    expect(host).to_have_attribute("data-transport", "poll")  # ... and polls instead
     conversation = conversation_of(page)
     send_to_resident(Conversation.objects.get(pk=conversation.pk), Reply(text="担当の佐藤です。", kind="staff"))
     expect(panel.locator(".mg-msg.mg-staff")).to_contain_text("担当の佐藤です", timeout=10_000)
