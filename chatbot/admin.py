@@ -93,6 +93,10 @@ class MunicipalityAdmin(TenantScopedAdmin):
     def has_add_permission(self, request):
         return request.user.is_superuser
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a tenant deletes all its data, audit log included: an operator's decision, like creating one.
+        return request.user.is_superuser
+
 
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdmin):

@@ -7,6 +7,7 @@ with no environment at all, the project runs the demo on SQLite with tasks in-pr
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +44,18 @@ _INSECURE_DEV_KEY = "insecure-dev-key-only-for-local-runs-set-SECRET_KEY-in-prod
 SECRET_KEY = os.environ.get("SECRET_KEY") or _INSECURE_DEV_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1", "testserver"}
+if SECRET_KEY == _INSECURE_DEV_KEY and not set(ALLOWED_HOSTS) <= _LOCAL_HOSTS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SECRET_KEY must be set when ALLOWED_HOSTS serves more than this machine")
+
+# Behind a TLS proxy (HTTPS=true): cookies only over HTTPS, the proxy's X-Forwarded-Proto trusted,
+# Strict-Transport-Security for HSTS_SECONDS.
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,7 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
-    "import_export",
+    "axes",
     "chatbot",
     "faq",
     "handoff",
@@ -71,7 +84,18 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lock-out into its response
 ]
+
+# Log-in throttling (django-axes) for the console and the admin: after LOGIN_FAILURE_LIMIT failed
+# attempts for one user name from one address, that pair waits LOGIN_COOLOFF_MINUTES.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "chatbot.views.login_locked"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "chatbot.urls"
 WSGI_APPLICATION = "chatbot.wsgi.application"

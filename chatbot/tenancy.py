@@ -42,6 +42,13 @@ class TenantScopedAdmin(admin.ModelAdmin):
             return qs
         return qs.filter(**{f"{self.tenant_path}__in": self._cities(request)})
 
+    def get_list_filter(self, request):
+        # Django's filter on a foreign key lists every row of the related table: list only those in the user's rows.
+        return [
+            (name, admin.RelatedOnlyFieldListFilter) if name == "municipality" else name
+            for name in super().get_list_filter(request)
+        ]
+
     def has_module_permission(self, request):
         return has_role(request.user, self.roles + self.read_roles)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -46,3 +46,9 @@ def home(request: HttpRequest):
     if first is None:
         return redirect("admin:index")
     return redirect("web:demo", slug=first.slug)
+
+
+def login_locked(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """What django-axes answers when a user name has failed to log in too often from one address."""
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return render(request, "chatbot/login_locked.html", {"minutes": minutes}, status=429)

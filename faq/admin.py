@@ -7,8 +7,11 @@ import datetime as dt
 import json
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -336,6 +339,29 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
             request,
             ngettext("%(count)s entry marked reviewed.", "%(count)s entries marked reviewed.", n) % {"count": n},
         )
+
+    # -- history (django-simple-history). Its views check only the view permission, on the historical copy, and
+    #    its "revert" form saves on POST with every field editable: scope both views to the entries the user
+    #    may see (404 otherwise), and saving to the entries the user may edit.
+    def _history_target(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:  # a deleted entry: its last copy, if that belonged to one of the user's municipalities
+            pk = unquote(object_id)
+            record = FAQ.history.filter(id=pk).order_by("-history_date").first() if pk.isdigit() else None
+            if record is None or not self.has_view_permission(request, record.instance):
+                raise Http404
+            obj = record.instance
+        return obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._history_target(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        obj = self._history_target(request, object_id)
+        if request.method == "POST" and not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     # -- the editors' pages
     def get_urls(self):

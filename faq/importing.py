@@ -27,6 +27,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from chatbot import spreadsheet
+
 from .models import FAQ, FAQTranslation
 
 FIELDS = [
@@ -184,7 +186,7 @@ def _csv_rows(text: str) -> Iterator[Row]:
                 },
             )
             continue
-        yield start, dict(zip(header, values, strict=False)), ""
+        yield start, dict(zip(header, [spreadsheet.restore(v) for v in values], strict=False)), ""
 
 
 def _rows_and_header(rows: Iterable[Row], required: list[str], known: list[str], result: ImportResult) -> list[Row]:
@@ -374,7 +376,7 @@ def _write(rows: Iterable[dict], out: io.TextIOBase, fmt: str, fieldnames: list[
     for row in rows:
         if isinstance(row.get("alt_questions"), list):
             row = {**row, "alt_questions": "|".join(row["alt_questions"])}
-        writer.writerow(row)
+        writer.writerow({name: spreadsheet.defuse(value) for name, value in row.items()})
         count += 1
     return count
 

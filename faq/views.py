@@ -391,6 +391,7 @@ def unanswered_view(model_admin, request):
     except ValueError:
         days = 30
     kind = request.GET.get("kind", "")
+    kind = kind if kind in (*GAP_DECISIONS, "unhelpful") else ""
     by = "candidate" if request.GET.get("by") == "candidate" else "text"
     municipality = None
     if request.GET.get("municipality"):

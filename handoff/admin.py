@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from chatbot.masking import mask
 from chatbot.tenancy import Role, TenantScopedAdmin
 
+from . import access
 from .models import (
     AuditEvent,
     BusinessCalendar,
@@ -82,6 +83,11 @@ class TicketAdmin(TenantScopedAdmin):
         "last_resident_message_at",
     ]
     inlines = [NoteInline]
+
+    def get_queryset(self, request):
+        # The console's scope: staff with a department see that department's tickets and unrouted ones only.
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(access.scope(request.user))
 
     @admin.display(description=_("question (masked)"))
     def masked_question(self, obj):

@@ -331,10 +331,15 @@ def claim(ticket: Ticket, actor, *, ip=None) -> Ticket:
 
 
 def assign(ticket: Ticket, actor, assignee, *, ip=None) -> Ticket:
-    """Give the ticket to a colleague of the same municipality (taking it over from whoever held it)."""
+    """Give the ticket to a colleague of the same municipality.
+
+    A held ticket is reassigned by its holder or a city admin only, as for release and transfer.
+    """
     from .access import colleagues
 
     ticket = _fresh(ticket)
+    if ticket.conversation.state == S.STAFF and not (_is_holder(ticket, actor) or _may_override(ticket, actor)):
+        raise AlreadyTaken(_("Someone else is handling this ticket."))
     if not colleagues(ticket.municipality).filter(pk=assignee.pk).exists():
         raise ConsoleError(_("That person does not work on this municipality's console."))
     with transaction.atomic():

@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from chatbot.masking import mask
@@ -35,6 +35,25 @@ from .models import AuditEvent, CannedReply, Ticket
 
 PREVIEW_SALT = "handoff.reply-preview"
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
+# What staff call each language, in the console's own language (ベトナム語, not Tiếng Việt); the resident's
+# own name for it (LANGUAGE_NAMES) is shown beside it.
+STAFF_LANGUAGE_NAMES = {
+    "ja": gettext_noop("Japanese"),
+    "ja-easy": gettext_noop("Easy Japanese"),
+    "en": gettext_noop("English"),
+    "zh-hans": gettext_noop("Chinese (Simplified)"),
+    "zh-hant": gettext_noop("Chinese (Traditional)"),
+    "ko": gettext_noop("Korean"),
+    "vi": gettext_noop("Vietnamese"),
+    "pt": gettext_noop("Portuguese"),
+    "es": gettext_noop("Spanish"),
+    "tl": gettext_noop("Filipino"),
+    "ne": gettext_noop("Nepali"),
+    "id": gettext_noop("Indonesian"),
+    "th": gettext_noop("Thai"),
+    "my": gettext_noop("Burmese"),
+    "fr": gettext_noop("French"),
+}
 CHANNEL_NAMES = dict(Channel.choices)
 
 
@@ -90,9 +109,16 @@ def _language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code or "ja", code)
 
 
+def _language_label(code: str) -> str:
+    """The language's name as staff read it (the console's language), e.g. ベトナム語."""
+    name = STAFF_LANGUAGE_NAMES.get(code or "ja")
+    return _(name) if name else _language_name(code)
+
+
 def _decorate(ticket: Ticket, now) -> Ticket:
     ticket.masked_question = mask(ticket.question_ja or ticket.question)
     ticket.language_name = _language_name(ticket.language or ticket.conversation.resident.language)
+    ticket.language_label = _language_label(ticket.language or ticket.conversation.resident.language)
     ticket.channel_name = CHANNEL_NAMES.get(ticket.conversation.resident.channel, ticket.conversation.resident.channel)
     ticket.wait_minutes = int((now - ticket.created_at).total_seconds() // 60)
     ticket.state = ticket.conversation.state
@@ -220,6 +246,7 @@ def _thread(ticket: Ticket) -> list[dict]:
                 "at": m.created_at,
                 "message": m,
                 "language_name": _language_name(m.language),
+                "language_label": _language_label(m.language),
                 "is_japanese": services.reads_japanese(m.language),
                 "japanese": japanese,
                 "log": log_row,
@@ -252,6 +279,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "is_city_admin": access.is_city_admin(request.user, ticket.municipality_id),
         "resident_language": resident_language,
         "resident_language_name": _language_name(resident_language),
+        "resident_language_label": _language_label(resident_language),
         "needs_translation": not services.reads_japanese(resident_language),
         "translator_configured": get_backend().enabled,
         "canned_replies": [
@@ -373,11 +401,11 @@ def preview(request: HttpRequest, pk: int) -> JsonResponse:
     warning = ""
     if not services.reads_japanese(resident_language) and not result.translated:
         warning = _("No translation is available: the resident (%(language)s) will receive your Japanese text.") % {
-            "language": _language_name(resident_language)
+            "language": _language_label(resident_language)
         }
     curated = services.is_curated(result)
     token = signing.dumps(
-        {"t": text_ja, "x": result.text, "l": result.language, "m": result.machine, "c": curated},
+        {"k": ticket.pk, "t": text_ja, "x": result.text, "l": result.language, "m": result.machine, "c": curated},
         salt=PREVIEW_SALT,
         compress=True,
     )
@@ -387,6 +415,7 @@ def preview(request: HttpRequest, pk: int) -> JsonResponse:
             "text": result.text,
             "language": language,
             "language_name": _language_name(language),
+            "language_label": _language_label(language),
             "machine_translated": result.machine,
             "curated": curated,
             "notice": services.machine_translation_notice(result.language) if result.machine else "",
@@ -397,8 +426,8 @@ def preview(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-def _prepared(request: HttpRequest, text_ja: str) -> StaffTranslation | None:
-    """The translation shown in the preview, when the text was not changed after it: what you saw is sent."""
+def _prepared(request: HttpRequest, ticket: Ticket, text_ja: str) -> StaffTranslation | None:
+    """The translation shown in this ticket's preview, when the text was not changed after it: what you saw is sent."""
     token = request.POST.get("preview_token", "")
     if not token:
         return None
@@ -406,7 +435,7 @@ def _prepared(request: HttpRequest, text_ja: str) -> StaffTranslation | None:
         data = signing.loads(token, salt=PREVIEW_SALT, max_age=3600)
     except signing.BadSignature:
         return None
-    if data.get("t") != text_ja.strip():
+    if data.get("k") != ticket.pk or data.get("t") != text_ja.strip():
         return None
     machine, curated = bool(data["m"]), bool(data["c"])
     return StaffTranslation(text_ja.strip(), data["x"], data["l"], translated=machine or curated, machine=machine)
@@ -422,7 +451,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda t: services.reply(
-            t, request.user, text_ja, prepared=_prepared(request, text_ja), canned=canned, ip=client_ip(request)
+            t, request.user, text_ja, prepared=_prepared(request, ticket, text_ja), canned=canned, ip=client_ip(request)
         ),
         _("Reply sent."),
     )

@@ -115,6 +115,17 @@ def make_municipality(db) -> Callable:
 
 
 @pytest.fixture
+def city_a(make_municipality):
+    """Two tenants, for isolation tests: city A (with LINE credentials) and city B."""
+    return make_municipality("city-a", line_channel_secret="a-line-secret", line_access_token="a-line-token")
+
+
+@pytest.fixture
+def city_b(make_municipality):
+    return make_municipality("city-b")
+
+
+@pytest.fixture
 def make_faq(db) -> Callable:
     from faq.models import FAQ
 

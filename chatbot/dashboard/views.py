@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from chatbot import retention
+from chatbot import retention, spreadsheet
 from chatbot.models import AnswerLog, Channel, Conversation, Municipality, Resident
 from chatbot.tenancy import Role, municipalities_for
 
@@ -236,7 +236,7 @@ def export(request: HttpRequest, slug: str, key: str):
     name = f"{municipality.slug}-{key}-{f.start:%Y%m%d}-{f.end:%Y%m%d}{'-' + f.channel if f.channel else ''}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response.write("\ufeff")  # a byte-order mark, so that Excel reads the Japanese as UTF-8
-    csv.writer(response).writerows(table.csv_rows())
+    csv.writer(response).writerows([[spreadsheet.defuse(v) for v in row] for row in table.csv_rows()])
     return response
 
 

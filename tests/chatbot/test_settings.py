@@ -26,15 +26,20 @@ print(json.dumps({
     "translator": settings.TRANSLATOR,
     "acks_late": settings.CELERY_TASK_ACKS_LATE,
     "languages": [c for c, _ in settings.LANGUAGES],
+    "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
+    "proxy_ssl": settings.SECURE_PROXY_SSL_HEADER,
 }))
 """
 
 
-def probe(**env) -> dict:
+def run_probe(**env) -> subprocess.CompletedProcess:
     base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "chatbot.settings", "MADOGUCHI_VAR_DIR": "/tmp/md"}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=True
-    )
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env={**base, **env}, capture_output=True, text=True)
+
+
+def probe(**env) -> dict:
+    out = run_probe(**env)
+    assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -56,13 +61,22 @@ def test_environment_overrides():
         DATABASE_URL="postgres://u:p@db.internal:5432/madoguchi",
         REDIS_URL="redis://cache:6379/1",
         ALLOWED_HOSTS="chat.city.example.jp",
+        SECRET_KEY="a-real-secret",
         LINE_API_BASE_URL="http://127.0.0.1:9999",
+        HTTPS="true",
     )
     assert s["engine"] == "django.db.backends.postgresql"
     assert s["db_name"] == "madoguchi"
     assert s["eager"] is False and s["broker"] == "redis://cache:6379/1"
     assert s["hosts"] == ["chat.city.example.jp"]
     assert s["line"] == "http://127.0.0.1:9999"
+    assert s["secure_cookies"] == [True, True] and s["proxy_ssl"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_serving_a_real_host_without_a_secret_key_refuses_to_start():
+    out = run_probe(ALLOWED_HOSTS="chat.city.example.jp")
+    assert out.returncode != 0 and "SECRET_KEY must be set" in out.stderr
+    assert probe()["secure_cookies"] == [False, False]  # the local quick start needs neither
 
 
 def test_fourteen_languages_and_easy_japanese():

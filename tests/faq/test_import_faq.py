@@ -163,6 +163,8 @@ def test_export_round_trips(tmp_path, municipality, make_faq, fmt):
         valid_until="2027-03-31",
     )
     make_faq(municipality, "住民票は？", "市民課で。", external_id="koseki-001")
+    # Texts a spreadsheet would run as formulas: defused in CSV, restored on import.
+    make_faq(municipality, "=何が必要？", "- 本人確認書類\n- 印鑑", external_id="zz-calc", alt_questions=["@持ち物"])
     path = tmp_path / f"export.{fmt}"
     call_command("export_faq", "--municipality", municipality.slug, "--output", str(path), stderr=io.StringIO())
     text = path.read_text(encoding="utf-8")
@@ -178,10 +180,12 @@ def test_export_round_trips(tmp_path, municipality, make_faq, fmt):
 
     other = Municipality.objects.create(slug="other", name_ja="他市")
     result = importing.import_faqs(other, importing.read_rows(path))
-    assert result.created == 2 and not result.errors
+    assert result.created == 3 and not result.errors
     assert list(importing.export_rows(other)) == before
     again = importing.import_faqs(municipality, importing.read_rows(path))
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    if fmt == "csv":
+        assert "'=何が必要？" in text and "'- 本人確認書類" in text and "'@持ち物" in text
 
 
 def test_translations_import_and_export(tmp_path, municipality, make_faq):

@@ -116,6 +116,8 @@ def test_assign_gives_the_ticket_to_a_colleague_but_not_to_outsiders(municipalit
     services.assign(ticket, me, colleague)
     conversation = Conversation.objects.get(pk=ticket.conversation_id)
     assert conversation.state == states.ConversationState.STAFF and conversation.owner == colleague
-    services.assign(ticket, me, me)  # re-assign while held
+    with pytest.raises(services.AlreadyTaken):  # held by the colleague now: not mine to take back
+        services.assign(ticket, me, me)
+    services.assign(ticket, colleague, me)  # the holder hands it on
     assert Conversation.objects.get(pk=ticket.conversation_id).owner == me
     assert Ticket.objects.get(pk=ticket.pk).assignee == me

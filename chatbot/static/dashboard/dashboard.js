@@ -53,10 +53,17 @@
     };
     if (!doughnut) {
       var valueAxis = { beginAtZero: true, stacked: spec.stacked, ticks: { precision: 0 }, grid: { color: "#eef0f4" } };
+      // A few categories under vertical bars: long labels wrap onto two lines instead of tilting into
+      // each other ("1日超" and "職員の返信なし" overlapped).
+      var wrap = !spec.horizontal && spec.labels.length <= 12;
       var labelAxis = {
         stacked: spec.stacked,
         grid: { display: false },
-        ticks: { autoSkip: spec.labels.length > 12, maxRotation: spec.labels.length > 12 ? 0 : 45, callback: shortLabel },
+        ticks: {
+          autoSkip: spec.labels.length > 12,
+          maxRotation: spec.labels.length > 12 || wrap ? 0 : 45,
+          callback: wrap ? wrappedLabel : shortLabel,
+        },
       };
       options.indexAxis = spec.horizontal ? "y" : "x";
       options.scales = spec.horizontal ? { x: valueAxis, y: labelAxis } : { x: labelAxis, y: valueAxis };
@@ -70,6 +77,23 @@
     var label = this.getLabelForValue(value);
     if (/^\d{4}-\d{2}-\d{2}$/.test(label)) return label.slice(5).replace("-", "/");
     return label.length > 22 ? label.slice(0, 21) + "…" : label;
+  }
+
+  function wrappedLabel(value) {
+    var label = shortLabel.call(this, value);
+    if (label.length <= 6) return label;
+    var middle = Math.ceil(label.length / 2);
+    var space = label.lastIndexOf(" ", middle);
+    if (space < 0) space = label.indexOf(" ", middle);
+    if (space > 0) return [label.slice(0, space), label.slice(space + 1)];
+    if (!/[\u3000-\u9fff\uff00-\uffef]/.test(label)) return label;
+    // Japanese: break after the particle or mark nearest the middle (職員の / 返信なし), else in the middle.
+    var best = -1;
+    for (var i = 1; i < label.length - 1; i++) {
+      if ("の・〜、）".indexOf(label[i]) >= 0 && (best < 0 || Math.abs(i + 1 - middle) < Math.abs(best - middle))) best = i + 1;
+    }
+    var at = best > 0 ? best : middle;
+    return [label.slice(0, at), label.slice(at)];
   }
 
   function init() {

@@ -90,7 +90,7 @@
       rows[tr.dataset.ticketId] = {
         id: tr.dataset.ticketId,
         priority: tr.dataset.priority,
-        language: (tr.querySelector(".language") || {}).textContent,
+        language: (tr.querySelector(".language .label") || tr.querySelector(".language") || {}).textContent,
         department: ((tr.querySelector(".department") || {}).textContent || "").replace("—", "").trim(),
         url: link ? link.href : "#",
       };
@@ -235,7 +235,7 @@
       }).then(function (result) {
         document.getElementById("preview-text").textContent = result.text;
         document.getElementById("preview-text").lang = result.language;
-        document.getElementById("preview-language").textContent = result.language_name;
+        document.getElementById("preview-language").textContent = result.language_label || result.language_name;
         var kind = document.getElementById("preview-kind");
         kind.textContent = result.curated ? form.dataset.labelCurated
           : result.machine_translated ? form.dataset.labelMachine : form.dataset.labelNone;

@@ -135,6 +135,11 @@
   }
   var ICON_CHAT =
     "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8.5L4 21.5V18a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z";
+  // A globe, drawn with strokes (see .mg-lang-label svg): the language selector is found by its shape
+  // even by a resident who cannot read the language the widget is in.
+  var ICON_GLOBE =
+    "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM3 12h18M4.6 7.5h14.8M4.6 16.5h14.8" +
+    "M12 3c-2.4 2.6-3.6 5.6-3.6 9s1.2 6.4 3.6 9M12 3c2.4 2.6 3.6 5.6 3.6 9s-1.2 6.4-3.6 9";
   var ICON_CLOSE =
     "M18.3 5.7a1 1 0 0 0-1.4 0L12 10.6 7.1 5.7a1 1 0 1 0-1.4 1.4l4.9 4.9-4.9 4.9a1 1 0 1 0 1.4 1.4l4.9-4.9 4.9 4.9a1 1 0 0 0 1.4-1.4L13.4 12l4.9-4.9a1 1 0 0 0 0-1.4z";
 
@@ -186,7 +191,8 @@
   ui.close = h("button", { class: "mg-icon-button mg-close", type: "button", onclick: function () { close(true); } }, [
     icon(ICON_CLOSE),
   ]);
-  ui.langLabel = h("label", { for: "mg-lang" });
+  ui.langText = h("span", { class: "mg-sr" });
+  ui.langLabel = h("label", { for: "mg-lang", class: "mg-lang-label" }, [icon(ICON_GLOBE), ui.langText]);
   ui.lang = h("select", { id: "mg-lang", onchange: onLanguageChange });
   ui.clear = h("button", { class: "mg-link-button mg-clear", type: "button", onclick: clearConversation });
   ui.state = h("div", { class: "mg-state", role: "status", hidden: true });
@@ -306,7 +312,8 @@
     ui.title.textContent = t("title");
     ui.close.setAttribute("aria-label", t("close"));
     ui.close.setAttribute("title", t("close"));
-    ui.langLabel.textContent = t("language");
+    ui.langText.textContent = t("language");
+    ui.lang.setAttribute("title", t("language"));
     ui.clear.textContent = t("clear");
     ui.log.setAttribute("aria-label", t("log_label"));
     ui.inputLabel.textContent = t("input_label");
@@ -370,6 +377,8 @@
   function renderState() {
     var s = state.convState;
     ui.state.classList.toggle("mg-state-staff", s === "staff");
+    // A person is already asked for (or talking): the button would only send the request again.
+    ui.person.hidden = s === "waiting" || s === "staff";
     if (s === "waiting") {
       ui.state.textContent = t("waiting");
       ui.state.hidden = false;
@@ -499,9 +508,10 @@
     ui.log.scrollTop = ui.messages.firstChild ? ui.log.scrollHeight : 0;
   }
 
-  function addMessages(list, quiet) {
-    var stick = nearBottom();
+  function addMessages(list, quiet, stick) {
+    if (stick === undefined) stick = nearBottom();
     var fromCity = false;
+    var firstReply = null; // the first new message from the city, to show from its start
     list.forEach(function (m) {
       state.after = Math.max(state.after, m.id);
       if (shown[m.id]) return;
@@ -515,7 +525,10 @@
         ui.messages.appendChild(el);
       }
       shown[m.id] = el;
-      if (m.sender !== "resident") fromCity = true;
+      if (m.sender !== "resident") {
+        fromCity = true;
+        if (!firstReply) firstReply = el;
+      }
     });
     if (fromCity && !quiet) {
       state.awaiting = 0;
@@ -526,7 +539,18 @@
         ui.announce.textContent = t("unread");
       }
     }
-    if (stick || quiet) scrollToEnd();
+    if (quiet) scrollToEnd();
+    else if (stick) scrollToReply(firstReply);
+  }
+
+  // A long answer is read from its title down, not from its feedback buttons up: when the new replies
+  // do not fit, the first one is shown from its top.
+  function scrollToReply(el) {
+    if (!el || !el.parentNode) return scrollToEnd();
+    // One assignment: the log scrolls smoothly, so its scrollTop is not where it is going yet.
+    var offset = el.getBoundingClientRect().top - ui.log.getBoundingClientRect().top + ui.log.scrollTop;
+    var end = ui.log.scrollHeight - ui.log.clientHeight;
+    ui.log.scrollTop = Math.max(0, Math.min(end, offset - 8));
   }
 
   function showPending(clientId, text) {
@@ -566,12 +590,15 @@
         })
         .then(function (data) {
           if (!data || token !== state.token) return;
-          addMessages(data.messages || [], quiet);
+          var list = data.messages || [];
+          var stick = nearBottom(); // before the status line above the log takes or gives back room
           if (data.state && data.state !== state.convState) {
             state.convState = data.state;
             renderState();
+            if (stick && !list.length) scrollToEnd();
             updateLive();
           }
+          addMessages(list, quiet, stick);
           if (state.convState === "waiting" || state.convState === "staff") showThinking(false);
         })
         .catch(function () {
