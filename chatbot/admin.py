@@ -6,6 +6,10 @@ from .dashboard.actions import erase_personal_data
 from .models import AnswerLog, Conversation, InboundEvent, Membership, Message, Municipality, Resident
 from .tenancy import Role, TenantScopedAdmin
 
+admin.site.site_header = _("Madoguchi administration")
+admin.site.site_title = _("Madoguchi")
+admin.site.index_title = _("City content and settings")
+
 
 class MunicipalityForm(forms.ModelForm):
     """LINE credentials are never shown again once saved; leaving a field empty keeps the stored value."""

@@ -9,7 +9,8 @@ from channels.base import Choice, Link, Reply
 
 from .engine import AnswerStatus, Decision, Reason
 
-MAX_CHOICE_LABEL = 20
+# A choice shows a whole FAQ question on the web; each channel clips to its own limit (LINE: 20 characters).
+MAX_CHOICE_LABEL = 80
 
 
 def ui_language(language: str) -> str:

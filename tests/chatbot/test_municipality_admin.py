@@ -34,3 +34,8 @@ def test_empty_keeps_and_typed_replaces(municipality):
     assert form.is_valid(), form.errors
     saved = form.save()
     assert (saved.line_channel_secret, saved.line_access_token) == ("old-secret", "new-token")
+
+
+def test_the_admin_is_titled_for_madoguchi_in_the_editors_language(admin_client):
+    page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "Madoguchi 管理サイト" in page and "市の掲載内容と設定" in page and "Django" not in page
