@@ -65,9 +65,12 @@ class Reply:
     feedback_ref: int | None = None  # AnswerLog id the useful / not useful buttons refer to
     offer_person: bool = False
     notice: str = ""  # e.g. "machine-translated"
+    japanese: str = ""  # the Japanese original of a translated reply, for the staff console (never sent)
 
     def to_payload(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["japanese"]
+        return data
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Reply:

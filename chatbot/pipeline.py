@@ -209,6 +209,8 @@ def store_replies(
                     "sender": sender,
                     "text": reply.text,
                     "language": lang,
+                    "translation": reply.japanese,
+                    "translation_language": "ja" if reply.japanese else "",
                     "kind": reply.kind,
                     "payload": reply.to_payload(),
                     "reply_to": reply_to,
@@ -289,7 +291,7 @@ def replies_for(
         answer_text_override = text_l
         notice = translation.notice_for(lang, machine) if notice_needed else ""
     choice_titles = localised_choices(decision, lang) if decision.status == engine.AnswerStatus.ASK_BACK else {}
-    return compose.render(
+    replies = compose.render(
         decision,
         municipality,
         lang,
@@ -299,6 +301,12 @@ def replies_for(
         answer_title=title,
         notice=notice,
     )
+    if lang not in ("ja", "ja-easy", ""):  # staff read what the bot said in its Japanese original
+        originals = compose.render(decision, municipality, "ja", answer_log_id=log_row.pk)
+        if len(originals) == len(replies):
+            for reply, original in zip(replies, originals, strict=True):
+                reply.japanese = original.text
+    return replies
 
 
 def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -> tuple[str | None, str, str | None]:

@@ -53,6 +53,20 @@ def test_answer_from_faq_with_source_and_disclaimer(municipality, faq):
     assert event.processed_at is not None and event.attempts == 1
 
 
+def test_a_reply_in_another_language_keeps_its_japanese_original_for_staff(municipality, faq):
+    from faq.models import FAQTranslation
+
+    FAQTranslation.objects.create(
+        faq=faq, language="en", question="How do I put out bulky waste?", answer="Bulky waste is by reservation."
+    )
+    event = web_event(municipality, "ソファを捨てたい", language="en")
+    pipeline.process_event(event.pk)
+    [reply] = outbound(event)
+    assert reply.language == "en" and reply.text == "Bulky waste is by reservation."
+    assert (reply.translation, reply.translation_language) == (faq.answer, "ja")  # what the console shows
+    assert "japanese" not in reply.payload  # never sent to the resident
+
+
 def test_processing_the_same_event_twice_sends_one_reply(municipality, faq):
     event = web_event(municipality, "ソファを捨てたい")
     assert pipeline.process_event(event.pk) == "processed"
