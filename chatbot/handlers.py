@@ -79,16 +79,40 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
         handoff.add_resident_message(conversation, inbound)
     elif action == "person":
         decision = engine.Decision(engine.AnswerStatus.HANDOFF, engine.Reason.ASKED_FOR_PERSON)
-        replies = pipeline.replies_for(conversation, decision, inbound, label or action, lang)
+        question = _last_question(conversation, inbound) or label or action
+        replies = pipeline.replies_for(conversation, decision, inbound, question, lang)
     elif action == "pick":
         replies = _picked(conversation, data, inbound, lang)
     elif action == "none":
         decision = engine.Decision(engine.AnswerStatus.HANDOFF, engine.Reason.LOW_CONFIDENCE)
-        replies = pipeline.replies_for(conversation, decision, inbound, label or action, lang)
+        question = _last_question(conversation, inbound) or label or action
+        replies = pipeline.replies_for(conversation, decision, inbound, question, lang)
     else:
         log.info("unknown postback action %r ignored", action)
     pipeline.store_replies(event, conversation, replies, lang, reply_to=inbound)
     return conversation
+
+
+def _last_question(conversation: Conversation, before: Message) -> str:
+    """What the resident last typed in this conversation: the question a button press is about.
+
+    The ticket (and the dashboard's unanswered questions) then show the resident's own words, not
+    "Talk to a person" or "None of these".
+    """
+    last = (
+        Message.objects.filter(
+            conversation=conversation,
+            direction=Message.Direction.INBOUND,
+            sender=Message.Sender.RESIDENT,
+            kind=Kind.TEXT,
+            pk__lt=before.pk,
+        )
+        .exclude(text="")
+        .order_by("-pk")
+        .values_list("text", flat=True)
+        .first()
+    )
+    return last or ""
 
 
 def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str) -> list[Reply]:

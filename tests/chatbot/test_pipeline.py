@@ -157,6 +157,17 @@ def test_asking_for_a_person_hands_off(municipality, faq):
     assert Ticket.objects.get().reason == Ticket.Reason.ASKED_FOR_PERSON
 
 
+@pytest.mark.parametrize("action", ["person", "none"])
+def test_a_button_hand_off_carries_the_residents_own_question(municipality, faq, action):
+    pipeline.process_event(web_event(municipality, "駐輪場の定期券はどこで買えますか", event_id="a").pk)
+    pipeline.process_event(
+        web_event(municipality, "", event_id="b", postback={"action": action, "label": "職員と話す"}).pk
+    )
+    ticket = Ticket.objects.get()
+    assert ticket.question == "駐輪場の定期券はどこで買えますか"  # not the button's label
+    assert AnswerLog.objects.filter(decision="handoff").get().query == "駐輪場の定期券はどこで買えますか"
+
+
 def test_sensitive_topic_gives_emergency_numbers_and_urgent_ticket(municipality, faq):
     municipality.emergency_contacts = "こころの相談 042-000-1050"
     municipality.save()
