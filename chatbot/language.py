@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 
 SUPPORTED = [code for code, _ in settings.LANGUAGES]
 KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
@@ -113,3 +114,29 @@ def _mixed_or_ambiguous(text: str, guess: str, current: str) -> bool:
     latin = len(LATIN.findall(text))
     letters = len(LETTERS.findall(text)) or 1
     return guess in CJK and current not in CJK and latin / letters >= 0.5
+
+
+# What staff call each language, in their own language (ベトナム語, not Tiếng Việt).
+STAFF_NAMES = {
+    "ja": gettext_noop("Japanese"),
+    "ja-easy": gettext_noop("Easy Japanese"),
+    "en": gettext_noop("English"),
+    "zh-hans": gettext_noop("Chinese (Simplified)"),
+    "zh-hant": gettext_noop("Chinese (Traditional)"),
+    "ko": gettext_noop("Korean"),
+    "vi": gettext_noop("Vietnamese"),
+    "pt": gettext_noop("Portuguese"),
+    "es": gettext_noop("Spanish"),
+    "tl": gettext_noop("Filipino"),
+    "ne": gettext_noop("Nepali"),
+    "id": gettext_noop("Indonesian"),
+    "th": gettext_noop("Thai"),
+    "my": gettext_noop("Burmese"),
+    "fr": gettext_noop("French"),
+}
+
+
+def staff_name(code: str) -> str:
+    """The language's name in the active (staff) language, e.g. ベトナム語; empty when unknown."""
+    name = STAFF_NAMES.get(code)
+    return gettext(name) if name else ""

@@ -22,9 +22,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, pgettext
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
+from chatbot import language
 from chatbot.masking import mask
 from chatbot.models import AnswerLog, Channel, Message
 from chatbot.translation import StaffTranslation
@@ -35,25 +36,6 @@ from .models import AuditEvent, CannedReply, Ticket
 
 PREVIEW_SALT = "handoff.reply-preview"
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
-# What staff call each language, in the console's own language (ベトナム語, not Tiếng Việt); the resident's
-# own name for it (LANGUAGE_NAMES) is shown beside it.
-STAFF_LANGUAGE_NAMES = {
-    "ja": gettext_noop("Japanese"),
-    "ja-easy": gettext_noop("Easy Japanese"),
-    "en": gettext_noop("English"),
-    "zh-hans": gettext_noop("Chinese (Simplified)"),
-    "zh-hant": gettext_noop("Chinese (Traditional)"),
-    "ko": gettext_noop("Korean"),
-    "vi": gettext_noop("Vietnamese"),
-    "pt": gettext_noop("Portuguese"),
-    "es": gettext_noop("Spanish"),
-    "tl": gettext_noop("Filipino"),
-    "ne": gettext_noop("Nepali"),
-    "id": gettext_noop("Indonesian"),
-    "th": gettext_noop("Thai"),
-    "my": gettext_noop("Burmese"),
-    "fr": gettext_noop("French"),
-}
 CHANNEL_NAMES = dict(Channel.choices)
 
 
@@ -111,8 +93,7 @@ def _language_name(code: str) -> str:
 
 def _language_label(code: str) -> str:
     """The language's name as staff read it (the console's language), e.g. ベトナム語."""
-    name = STAFF_LANGUAGE_NAMES.get(code or "ja")
-    return _(name) if name else _language_name(code)
+    return language.staff_name(code or "ja") or _language_name(code)
 
 
 def _decorate(ticket: Ticket, now) -> Ticket:

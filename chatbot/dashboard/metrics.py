@@ -37,6 +37,7 @@ from django.db.models import Q
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
+from chatbot import language
 from chatbot.models import AnswerLog, CachedTranslation, Channel, Message, Municipality
 from handoff.hours import schedule_for
 
@@ -228,6 +229,9 @@ def channels(f: Filters) -> Table:
 def language_name(code: str) -> str:
     if not code:
         return str(_("unknown"))
+    name = language.staff_name(code)
+    if name:
+        return f"{name} ({code})"
     try:
         info = get_language_info(code)
     except KeyError:
