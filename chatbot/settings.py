@@ -95,6 +95,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "chatbot.views.login_locked"
+AXES_CLIENT_IP_CALLABLE = "chatbot.views.client_ip"  # honours CLIENT_IP_HEADER behind a proxy
 AXES_VERBOSE = False
 
 ROOT_URLCONF = "chatbot.urls"
@@ -165,6 +166,11 @@ WEB_RATE_SESSION_MESSAGES = os.environ.get("WEB_RATE_SESSION_MESSAGES", "20/m")
 WEB_RATE_IP_MESSAGES = os.environ.get("WEB_RATE_IP_MESSAGES", "60/m")
 WEB_RATE_IP_SESSIONS = os.environ.get("WEB_RATE_IP_SESSIONS", "20/m")
 WEB_RATE_IP_READS = os.environ.get("WEB_RATE_IP_READS", "600/m")
+# Behind a reverse proxy: the header carrying the client's address, as Django names it (e.g. HTTP_X_REAL_IP,
+# which nginx sets from $remote_addr). Rate limits, the log-in throttle and the audit log then count clients,
+# not the proxy. Never set it without a proxy that overwrites the header: clients could claim any address.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+RATELIMIT_IP_META_KEY = CLIENT_IP_HEADER or None
 WEB_SSE_LIFETIME_SECONDS = env_int("WEB_SSE_LIFETIME_SECONDS", 55)
 WEB_SSE_HEARTBEAT_SECONDS = env_int("WEB_SSE_HEARTBEAT_SECONDS", 15)
 WEB_SUGGESTED_QUESTIONS = env_int("WEB_SUGGESTED_QUESTIONS", 4)

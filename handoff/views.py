@@ -30,6 +30,7 @@ from chatbot.masking import mask
 from chatbot.models import AnswerLog, Channel, Message
 from chatbot.translation import StaffTranslation
 from chatbot.translation.backends import get_backend
+from chatbot.views import client_ip
 
 from . import access, live, services, stats
 from .models import AuditEvent, CannedReply, Ticket
@@ -49,10 +50,6 @@ def sse_seconds() -> float:
 
 def sse_heartbeat() -> float:
     return float(getattr(settings, "HANDOFF_SSE_HEARTBEAT_SECONDS", 15))
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def console_view(view):

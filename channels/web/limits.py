@@ -9,7 +9,7 @@ settings, read at request time so tests and operators can change them:
 - ``WEB_RATE_IP_SESSIONS`` new sessions one IP address may open (``20/m``);
 - ``WEB_RATE_IP_READS`` reads (history, config, live stream) one IP address may make (``600/m``).
 
-Behind a reverse proxy set ``RATELIMIT_IP_META_KEY`` (django-ratelimit's own setting) so the
+Behind a reverse proxy set ``CLIENT_IP_HEADER`` (it sets django-ratelimit's ``RATELIMIT_IP_META_KEY``) so the
 client's address, not the proxy's, is counted. A value of ``""`` switches one limit off.
 """
 

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 from chatbot import retention, spreadsheet
 from chatbot.models import AnswerLog, Channel, Conversation, Municipality, Resident
 from chatbot.tenancy import Role, municipalities_for
+from chatbot.views import client_ip
 
 from . import freshness, metrics
 
@@ -300,7 +301,7 @@ def erase(request: HttpRequest, slug: str):
                 municipality=municipality,
             )
             counts = retention.erase_resident(
-                resident, actor=request.user, reason=form.cleaned_data["reason"], ip=request.META.get("REMOTE_ADDR")
+                resident, actor=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
             )
             messages.success(
                 request,

@@ -39,3 +39,14 @@ def test_another_user_name_from_the_same_address_is_not_paused(client, staff, st
     fail(client, "/console/login/", "someone-else", settings.AXES_FAILURE_LIMIT + 2)
     response = client.post("/console/login/", {"username": "tanaka", "password": "correct-horse"})
     assert response.status_code == 302
+
+
+def test_behind_a_proxy_the_clients_own_address_is_counted(client, staff, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    for _ in range(settings.AXES_FAILURE_LIMIT):  # one client behind the proxy fails ...
+        client.post("/console/login/", {"username": "tanaka", "password": "wrong"}, HTTP_X_REAL_IP="203.0.113.7")
+    # ... and tanaka, at another address behind the same proxy, still gets in
+    response = client.post(
+        "/console/login/", {"username": "tanaka", "password": "correct-horse"}, HTTP_X_REAL_IP="198.51.100.2"
+    )
+    assert response.status_code == 302
