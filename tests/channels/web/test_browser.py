@@ -366,6 +366,9 @@ def test_phone_layout_reduced_motion_and_screenshot(live_server, city_faqs, new_
     panel = open_widget(page)
     box = panel.bounding_box()
     assert box["width"] == 390 and box["height"] >= 800  # the whole screen on a phone
+    # The conversation, not the text box, takes the focus: no keyboard over the greeting.
+    focused = "() => document.querySelector('[data-madoguchi-widget]').shadowRoot.activeElement?.id"
+    assert page.evaluate(focused) == "mg-log"
     assert panel.evaluate("el => getComputedStyle(el).animationName") == "none"
     ask(page, RESIDENT_CARD_JA)
     expect(panel.locator(".mg-kind-answer")).to_contain_text("市民課の窓口")

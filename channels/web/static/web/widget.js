@@ -877,9 +877,15 @@
     ui.badge.hidden = true;
     ui.announce.textContent = "";
     scrollToEnd();
-    if (focus) ui.input.focus();
+    // On a touch screen, focusing the text box would pop the keyboard over the greeting and the
+    // suggested questions: the conversation takes the focus there; a tap on the box types.
+    if (focus) (touchScreen() ? ui.log : ui.input).focus();
     updateLive();
     fetchNew();
+  }
+
+  function touchScreen() {
+    return !!(window.matchMedia && window.matchMedia("(pointer: coarse)").matches);
   }
 
   function close(focus) {
