@@ -142,7 +142,7 @@ def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:
 
 def greeting(municipality, lang: str) -> Reply:
     with translation.override(lang or "ja"):
-        name = municipality.name_ja if lang in ("ja", "ja-easy", "") else (municipality.name_en or municipality.name_ja)
+        name = municipality.name_ja if language.reads_japanese(lang) else (municipality.name_en or municipality.name_ja)
         text = _("Welcome to the %(city)s help desk. Ask me about the city's services, day or night.") % {"city": name}
         text += "\n" + compose.disclaimer(municipality, lang)
         choices = [Choice(label, {"action": "lang", "value": code}) for code, label in LANGUAGE_CHOICES]

@@ -116,6 +116,11 @@ def _mixed_or_ambiguous(text: str, guess: str, current: str) -> bool:
     return guess in CJK and current not in CJK and latin / letters >= 0.5
 
 
+def reads_japanese(code: str | None) -> bool:
+    """Whether a resident of this language reads the Japanese originals (Japanese, easy Japanese)."""
+    return (code or "") in ("", "ja", "ja-easy")
+
+
 # What staff call each language, in their own language (ベトナム語, not Tiếng Việt).
 STAFF_NAMES = {
     "ja": gettext_noop("Japanese"),

@@ -284,7 +284,7 @@ def replies_for(
         answer_text_override, notice = localised_generated(decision, municipality, lang)
     elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
         answer_text_override, notice, title = localised_answer(decision.chosen.id, lang, log_row.pk)
-    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and lang not in ("ja", "ja-easy", ""):
+    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and not language.reads_japanese(lang):
         text_l, machine, notice_needed = translation.localise_text(
             decision.chosen.text, lang, municipality=municipality
         )
@@ -301,7 +301,7 @@ def replies_for(
         answer_title=title,
         notice=notice,
     )
-    if lang not in ("ja", "ja-easy", ""):  # staff read what the bot said in its Japanese original
+    if not language.reads_japanese(lang):  # staff read what the bot said in its Japanese original
         originals = compose.render(decision, municipality, "ja", answer_log_id=log_row.pk)
         if len(originals) == len(replies):
             for reply, original in zip(replies, originals, strict=True):
@@ -336,7 +336,7 @@ def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -
 
 def localised_choices(decision: engine.Decision, lang: str) -> dict[int, str]:
     """Ask-back choice labels (FAQ questions) in the resident's language, by FAQ id."""
-    if lang in ("ja", "ja-easy", ""):
+    if language.reads_japanese(lang):
         return {}
     ids = [c.id for c in decision.choices if c.kind == "faq"]
     faqs = FAQ.objects.filter(pk__in=ids).select_related("municipality").prefetch_related("translations")
@@ -345,7 +345,7 @@ def localised_choices(decision: engine.Decision, lang: str) -> dict[int, str]:
 
 def localised_generated(decision: engine.Decision, municipality, lang: str) -> tuple[str | None, str]:
     """A generated (Japanese) answer in the resident's language."""
-    if lang in ("ja", "ja-easy", "") or decision.generated is None:
+    if language.reads_japanese(lang) or decision.generated is None:
         return None, ""
     text, machine, notice_needed = translation.localise_text(decision.generated.text, lang, municipality=municipality)
     return text, translation.notice_for(lang, machine) if notice_needed else ""

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from channels.base import Choice, Reply
+from chatbot import language as language_of
 from chatbot import states
 from chatbot import translation as machine
 from chatbot.masking import mask
@@ -405,11 +406,6 @@ def transfer(ticket: Ticket, actor, department: str, *, ip=None) -> Ticket:
 # --- translation (chatbot.translation, configured by settings.TRANSLATOR) ----------------------------
 
 
-def reads_japanese(language: str | None) -> bool:
-    """Whether a resident of this language gets what staff write as it is (Japanese, easy Japanese)."""
-    return (language or "") in ("", "ja", "ja-easy")
-
-
 def _in_japanese(text: str, language: str, conversation: Conversation) -> machine.Translated | None:
     """A resident's text in Japanese for staff; None when it was Japanese already or no translation is available."""
     result = machine.to_japanese(text, language or "ja", municipality=conversation.municipality)
@@ -434,7 +430,7 @@ def prepare_reply(
     ``preview``: also a back-translation into Japanese of a machine translation, for staff to check.
     """
     language = ticket.conversation.resident.language or ticket.language or "ja"
-    if canned is not None and canned.text_ja.strip() == text_ja.strip() and not reads_japanese(language):
+    if canned is not None and canned.text_ja.strip() == text_ja.strip() and not language_of.reads_japanese(language):
         curated = canned.text_for(language)
         if curated is not None:
             return machine.StaffTranslation(text_ja, curated, language, translated=True, machine=False)

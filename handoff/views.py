@@ -225,7 +225,7 @@ def _thread(ticket: Ticket) -> list[dict]:
                 "message": m,
                 "language_name": _language_name(m.language),
                 "language_label": _language_label(m.language),
-                "is_japanese": services.reads_japanese(m.language),
+                "is_japanese": language.reads_japanese(m.language),
                 "japanese": japanese,
                 "log": log_row,
                 "candidates": (log_row.candidates[:5] if log_row else []),
@@ -258,7 +258,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "resident_language": resident_language,
         "resident_language_name": _language_name(resident_language),
         "resident_language_label": _language_label(resident_language),
-        "needs_translation": not services.reads_japanese(resident_language),
+        "needs_translation": not language.reads_japanese(resident_language),
         "translator_configured": get_backend().enabled,
         "canned_replies": [
             {"id": c.pk, "title": c.title, "text": c.text_ja, "curated": c.text_for(resident_language) is not None}
@@ -377,7 +377,7 @@ def preview(request: HttpRequest, pk: int) -> JsonResponse:
     result = services.prepare_reply(ticket, text_ja, _canned(request, ticket), preview=True)
     resident_language = ticket.conversation.resident.language or ticket.language or "ja"
     warning = ""
-    if not services.reads_japanese(resident_language) and not result.translated:
+    if not language.reads_japanese(resident_language) and not result.translated:
         warning = _("No translation is available: the resident (%(language)s) will receive your Japanese text.") % {
             "language": _language_label(resident_language)
         }
@@ -387,13 +387,13 @@ def preview(request: HttpRequest, pk: int) -> JsonResponse:
         salt=PREVIEW_SALT,
         compress=True,
     )
-    language = services.sent_language(result)
+    sent = services.sent_language(result)
     return JsonResponse(
         {
             "text": result.text,
-            "language": language,
-            "language_name": _language_name(language),
-            "language_label": _language_label(language),
+            "language": sent,
+            "language_name": _language_name(sent),
+            "language_label": _language_label(sent),
             "machine_translated": result.machine,
             "curated": curated,
             "notice": services.machine_translation_notice(result.language) if result.machine else "",

@@ -85,10 +85,7 @@ def _live_server_finishes_its_requests(request) -> Iterator[None]:
     request_finished.connect(IN_FLIGHT.finished)
     try:
         yield
-        deadline = time.monotonic() + 30
-        while IN_FLIGHT.busy() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not IN_FLIGHT.busy(), f"the live server is still handling {IN_FLIGHT.busy()}"
+        wait_until(lambda: not IN_FLIGHT.busy(), timeout=30)
     finally:
         request_started.disconnect(IN_FLIGHT.started)
         request_finished.disconnect(IN_FLIGHT.finished)

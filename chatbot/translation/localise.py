@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.utils import translation as i18n
 from django.utils.translation import gettext as _
 
+from chatbot.language import reads_japanese
+
 from .codes import our_code
 from .service import Translated, translate
 
@@ -118,7 +120,7 @@ def for_resident(text_ja: str, target_lang: str, *, municipality=None, preview: 
     say so before sending.
     """
     lang = our_code(target_lang)
-    if lang in ("", "ja", "ja-easy"):
+    if reads_japanese(lang):
         return StaffTranslation(text_ja, text_ja, lang or "ja", translated=False, machine=False)
     result = translate(text_ja, "ja", lang, municipality=municipality, persist=False)
     if result is None:
