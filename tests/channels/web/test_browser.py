@@ -498,6 +498,8 @@ def test_rate_limit_shows_a_clear_message_and_keeps_the_text(live_server, munici
     expect(alert).to_have_attribute("role", "alert")
     expect(page.locator("#mg-input")).to_have_value("question 3")
     expect(panel.locator(".mg-msg.mg-resident")).to_have_count(2)
+    # The page shows a message before the server has stored it: wait for the two, then the third was refused.
+    wait_until(lambda: Message.objects.filter(sender="resident").count() >= 2)
     assert Message.objects.filter(sender="resident").count() == 2
 
 
