@@ -1,11 +1,3 @@
-"""The Celery application: ``celery -A chatbot worker``."""
+"""``celery -A chatbot worker`` / ``beat`` keep working: the app itself is ``config.celery``."""
 
-import os
-
-from celery import Celery
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
-
-app = Celery("chatbot")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+from config.celery import app  # noqa: F401  (the one import that points up: Celery's -A looks here)

@@ -30,7 +30,7 @@ from chatbot.masking import mask
 from chatbot.models import AnswerLog, Channel, Message
 from chatbot.translation import StaffTranslation
 from chatbot.translation.backends import get_backend
-from chatbot.views import client_ip
+from config.views import client_ip
 
 from . import access, live, services, stats
 from .models import AuditEvent, CannedReply, Ticket

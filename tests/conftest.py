@@ -221,7 +221,7 @@ def celery_worker(transactional_db, redis_client, redis_url, settings, tmp_path)
     The test process sends tasks to that Redis too (not in-process), so the whole path is real.
     Call it with extra environment variables, e.g. ``celery_worker(LINE_API_BASE_URL=...)``.
     """
-    from chatbot.celery import app
+    from config.celery import app
 
     settings.REDIS_URL = redis_url
     old = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
@@ -233,7 +233,7 @@ def celery_worker(transactional_db, redis_client, redis_url, settings, tmp_path)
     def start(**extra_env: str) -> Worker:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
         env.update(
-            DJANGO_SETTINGS_MODULE="chatbot.settings",
+            DJANGO_SETTINGS_MODULE="config.settings",
             DATABASE_URL=_database_url(),
             REDIS_URL=redis_url,
             PYTHONPATH=str(ROOT),

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 from chatbot import retention, spreadsheet
 from chatbot.models import AnswerLog, Channel, Conversation, Municipality, Resident
 from chatbot.tenancy import Role, municipalities_for
-from chatbot.views import client_ip
+from config.views import client_ip
 
 from . import freshness, metrics
 

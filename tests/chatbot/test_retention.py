@@ -282,7 +282,7 @@ def test_a_real_worker_runs_the_beat_task(make_municipality, celery_worker):
     """What beat sends ("chatbot.purge_expired" by name) is executed by a real worker."""
     from django.utils import timezone
 
-    from chatbot.celery import app
+    from config.celery import app
     from tests.conftest import wait_until
 
     city = make_municipality("fff", retention_days=90)

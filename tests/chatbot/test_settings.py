@@ -12,7 +12,7 @@ PROBE = """
 import json, django
 from django.conf import settings
 django.setup()
-from chatbot.celery import app
+from config.celery import app
 print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),
@@ -33,7 +33,7 @@ print(json.dumps({
 
 
 def run_probe(**env) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "chatbot.settings", "MADOGUCHI_VAR_DIR": "/tmp/md"}
+    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", "MADOGUCHI_VAR_DIR": "/tmp/md"}
     return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env={**base, **env}, capture_output=True, text=True)
 
 

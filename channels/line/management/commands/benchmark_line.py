@@ -267,7 +267,7 @@ class Command(BaseCommand):
     def _env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
         env.update(
-            DJANGO_SETTINGS_MODULE="chatbot.settings",
+            DJANGO_SETTINGS_MODULE="config.settings",
             DATABASE_URL=self._database_url(),
             DATABASE_CONN_MAX_AGE="60",
             MADOGUCHI_VAR_DIR=str(self.var),
@@ -392,7 +392,7 @@ class Command(BaseCommand):
     def _serve(self, opts, redis_url: str) -> int:
         if opts["server"] == "gunicorn" and (redis_url or opts["worker"] == "celery"):
             port = free_port()
-            command = [sys.executable, "-m", "gunicorn", "chatbot.wsgi:application", "-b", f"127.0.0.1:{port}"]
+            command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}"]
             command += ["-w", str(opts["web_workers"]), "-k", "gthread", "--threads", str(opts["web_threads"])]
             command += ["--log-level", "warning"]
             command += ["--backlog", "512"]
@@ -427,7 +427,7 @@ class Command(BaseCommand):
     def _send_tasks_to(self, redis_url: str) -> None:
         from kombu import pools
 
-        from chatbot.celery import app
+        from config.celery import app
 
         app.conf.broker_url = redis_url
         app.conf.task_always_eager = False

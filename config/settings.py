@@ -94,12 +94,12 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "chatbot.views.login_locked"
-AXES_CLIENT_IP_CALLABLE = "chatbot.views.client_ip"  # honours CLIENT_IP_HEADER behind a proxy
+AXES_LOCKOUT_CALLABLE = "config.views.login_locked"
+AXES_CLIENT_IP_CALLABLE = "config.views.client_ip"  # honours CLIENT_IP_HEADER behind a proxy
 AXES_VERBOSE = False
 
-ROOT_URLCONF = "chatbot.urls"
-WSGI_APPLICATION = "chatbot.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {

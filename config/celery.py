@@ -1,0 +1,11 @@
+"""The Celery application (``celery -A chatbot worker`` finds it through ``chatbot.celery``)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("madoguchi")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
