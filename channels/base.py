@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from chatbot.models import Conversation, InboundEvent, Message
+    from conversations.models import Conversation, InboundEvent, Message
 
 
 class Kind:

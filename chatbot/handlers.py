@@ -8,12 +8,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from channels.base import Choice, InboundMessage, Kind, Reply
+from conversations import states
+from conversations.models import AnswerLog, Conversation, InboundEvent, Message
 from faq import retrieval
 from handoff import services as handoff
 from handoff.models import Ticket
+from languages import detection, registry
 
-from . import compose, engine, language, pipeline, states
-from .models import AnswerLog, Conversation, InboundEvent, Message
+from . import compose, engine, pipeline
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ def dispatch(event: InboundEvent, item: InboundMessage) -> Conversation | None:
 
 def on_text(event: InboundEvent, item: InboundMessage) -> Conversation:
     resident, conversation = pipeline.resident_for(event, item)
-    lang, source = language.resolve(resident.language, resident.language_source, item.text)
+    lang, source = detection.resolve(resident.language, resident.language_source, item.text)
     if (lang, source) != (resident.language, resident.language_source):
         resident.language, resident.language_source = lang, source
         resident.save(update_fields=["language", "language_source"])
@@ -66,7 +68,7 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
         return conversation
     replies: list[Reply] = []
     if action == "lang":
-        code = language.normalise_code(data.get("value")) or "ja"
+        code = registry.normalise_code(data.get("value")) or "ja"
         resident.language, resident.language_source = code, "choice"
         resident.save(update_fields=["language", "language_source"])
         with translation.override(code):
@@ -142,7 +144,7 @@ def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:
 
 def greeting(municipality, lang: str) -> Reply:
     with translation.override(lang or "ja"):
-        name = municipality.name_ja if language.reads_japanese(lang) else (municipality.name_en or municipality.name_ja)
+        name = municipality.name_ja if registry.reads_japanese(lang) else (municipality.name_en or municipality.name_ja)
         text = _("Welcome to the %(city)s help desk. Ask me about the city's services, day or night.") % {"city": name}
         text += "\n" + compose.disclaimer(municipality, lang)
         choices = [Choice(label, {"action": "lang", "value": code}) for code, label in LANGUAGE_CHOICES]

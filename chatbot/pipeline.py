@@ -21,12 +21,14 @@ from django.utils import translation as i18n
 
 from channels.base import DeliveryContext, InboundMessage, Kind, Reply
 from channels.registry import get_adapter
+from conversations import masking, states
+from conversations.models import AnswerLog, Conversation, InboundEvent, Message, Resident
 from faq.models import FAQ
 from handoff import services as handoff
 from handoff.models import Ticket
+from languages import registry, translation
 
-from . import compose, engine, generation, language, masking, states, translation
-from .models import AnswerLog, Conversation, InboundEvent, Message, Resident
+from . import compose, engine, generation
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=120)
@@ -139,7 +141,7 @@ def resident_for(event: InboundEvent, item: InboundMessage) -> tuple[Resident, C
     resident, _created = Resident.objects.get_or_create(
         municipality=event.municipality, channel=event.channel, channel_user_id=item.user_id
     )
-    code = language.normalise_code(item.language_hint)
+    code = registry.normalise_code(item.language_hint)
     if code and item.explicit_language:
         resident.language, resident.language_source = code, "choice"
     elif code and not resident.language:
@@ -284,7 +286,7 @@ def replies_for(
         answer_text_override, notice = localised_generated(decision, municipality, lang)
     elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
         answer_text_override, notice, title = localised_answer(decision.chosen.id, lang, log_row.pk)
-    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and not language.reads_japanese(lang):
+    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and not registry.reads_japanese(lang):
         text_l, machine, notice_needed = translation.localise_text(
             decision.chosen.text, lang, municipality=municipality
         )
@@ -301,7 +303,7 @@ def replies_for(
         answer_title=title,
         notice=notice,
     )
-    if not language.reads_japanese(lang):  # staff read what the bot said in its Japanese original
+    if not registry.reads_japanese(lang):  # staff read what the bot said in its Japanese original
         originals = compose.render(decision, municipality, "ja", answer_log_id=log_row.pk)
         if len(originals) == len(replies):
             for reply, original in zip(replies, originals, strict=True):
@@ -336,7 +338,7 @@ def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -
 
 def localised_choices(decision: engine.Decision, lang: str) -> dict[int, str]:
     """Ask-back choice labels (FAQ questions) in the resident's language, by FAQ id."""
-    if language.reads_japanese(lang):
+    if registry.reads_japanese(lang):
         return {}
     ids = [c.id for c in decision.choices if c.kind == "faq"]
     faqs = FAQ.objects.filter(pk__in=ids).select_related("municipality").prefetch_related("translations")
@@ -345,7 +347,7 @@ def localised_choices(decision: engine.Decision, lang: str) -> dict[int, str]:
 
 def localised_generated(decision: engine.Decision, municipality, lang: str) -> tuple[str | None, str]:
     """A generated (Japanese) answer in the resident's language."""
-    if language.reads_japanese(lang) or decision.generated is None:
+    if registry.reads_japanese(lang) or decision.generated is None:
         return None, ""
     text, machine, notice_needed = translation.localise_text(decision.generated.text, lang, municipality=municipality)
     return text, translation.notice_for(lang, machine) if notice_needed else ""

@@ -30,11 +30,10 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from conversations.masking import mask
+from conversations.models import AnswerLog, Conversation, InboundEvent, Message, Municipality, Resident
 from handoff.models import InternalNote, Ticket
 from handoff.services import audit
-
-from .masking import mask
-from .models import AnswerLog, Conversation, InboundEvent, Message, Municipality, Resident
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +231,7 @@ def erase_resident(resident: Resident, *, actor=None, reason: str = "", ip: str 
 
     Open conversations are closed and open tickets resolved, so nobody keeps answering an erased person.
     """
-    from . import states
+    from conversations import states
 
     counts = PurgeCounts()
     municipality = resident.municipality

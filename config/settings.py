@@ -14,6 +14,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from languages import registry
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MADOGUCHI_VAR_DIR", BASE_DIR / "var"))
 
@@ -66,9 +68,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "axes",
-    "chatbot",
+    "conversations",
+    "llm",
+    "languages",
     "faq",
     "handoff",
+    "chatbot",
     "channels.web",
     "channels.line",
 ]
@@ -204,23 +209,7 @@ TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locales"]
-LANGUAGES = [
-    ("ja", "日本語"),
-    ("ja-easy", "やさしい にほんご"),
-    ("en", "English"),
-    ("zh-hans", "简体中文"),
-    ("zh-hant", "繁體中文"),
-    ("ko", "한국어"),
-    ("vi", "Tiếng Việt"),
-    ("pt", "Português"),
-    ("es", "Español"),
-    ("tl", "Filipino"),
-    ("ne", "नेपाली"),
-    ("id", "Bahasa Indonesia"),
-    ("th", "ไทย"),
-    ("my", "မြန်မာ"),
-    ("fr", "Français"),
-]
+LANGUAGES = registry.choices()
 
 # Languages Django does not describe itself.
 EXTRA_LANG_INFO = {

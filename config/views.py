@@ -40,7 +40,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest):
-    from chatbot.models import Municipality
+    from conversations.models import Municipality
 
     first = Municipality.objects.filter(is_active=True).order_by("pk").first()
     if first is None:

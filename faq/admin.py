@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from chatbot.models import AnswerLog
-from chatbot.tenancy import Role, TenantScopedAdmin, municipalities_for
+from conversations.models import AnswerLog
+from conversations.tenancy import Role, TenantScopedAdmin, municipalities_for
 
 from . import views
 from .forms import FAQForm

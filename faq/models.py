@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from conversations.models import Municipality
+
 
 class TouchingQuerySet(models.QuerySet):
     """``update()`` (and so ``bulk_update()``) also sets ``updated_at``, as ``save()`` does through ``auto_now``.
@@ -61,7 +63,7 @@ class FAQ(TouchOnSave, models.Model):
         PUBLISHED = "published", _("published")
 
     municipality = models.ForeignKey(
-        "chatbot.Municipality", on_delete=models.CASCADE, related_name="faqs", verbose_name=_("municipality")
+        Municipality, on_delete=models.CASCADE, related_name="faqs", verbose_name=_("municipality")
     )
     external_id = models.CharField(_("external id"), max_length=64)
     question = models.TextField(_("question"))
@@ -140,7 +142,7 @@ class Page(TouchOnSave, models.Model):
         PDF = "pdf", _("PDF document")
 
     municipality = models.ForeignKey(
-        "chatbot.Municipality", on_delete=models.CASCADE, related_name="pages", verbose_name=_("municipality")
+        Municipality, on_delete=models.CASCADE, related_name="pages", verbose_name=_("municipality")
     )
     url = models.CharField(_("URL"), max_length=500, help_text=_("Relative to the municipality's website URL."))
     title = models.CharField(_("title"), max_length=300, blank=True)
@@ -167,7 +169,7 @@ class Chunk(TouchOnSave, models.Model):
 
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("page"))
     municipality = models.ForeignKey(
-        "chatbot.Municipality", on_delete=models.CASCADE, related_name="chunks", verbose_name=_("municipality")
+        Municipality, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("municipality")
     )
     position = models.PositiveIntegerField(_("position"), default=0)
     heading_path = models.JSONField(_("heading path"), default=list, blank=True)

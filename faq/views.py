@@ -26,8 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chatbot.models import AnswerLog, Membership, Municipality
-from chatbot.tenancy import municipalities_for
+from conversations.models import AnswerLog, Membership, Municipality
+from conversations.tenancy import municipalities_for
 
 from . import importing
 from .forms import ExportForm, ImportForm, TryForm

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from chatbot.models import Membership, Municipality
+from conversations.models import Membership, Municipality
 
 from .models import Ticket
 

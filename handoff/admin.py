@@ -3,8 +3,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from chatbot.masking import mask
-from chatbot.tenancy import Role, TenantScopedAdmin
+from conversations.masking import mask
+from conversations.tenancy import Role, TenantScopedAdmin
 
 from . import access
 from .models import (

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from conversations.models import Conversation, Municipality
+
 
 class Ticket(models.Model):
     class Reason(models.TextChoices):
@@ -34,8 +36,8 @@ class Ticket(models.Model):
         SPAM = "spam", _("spam or abuse")
         OTHER = "other", _("other")
 
-    municipality = models.ForeignKey("chatbot.Municipality", on_delete=models.CASCADE, related_name="tickets")
-    conversation = models.ForeignKey("chatbot.Conversation", on_delete=models.CASCADE, related_name="tickets")
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="tickets")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="tickets")
     reason = models.CharField(_("reason"), max_length=24, choices=Reason.choices)
     priority = models.IntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -103,9 +105,7 @@ class Ticket(models.Model):
 class BusinessCalendar(models.Model):
     """When staff are in, per municipality. Without one, the default city-hall calendar applies."""
 
-    municipality = models.OneToOneField(
-        "chatbot.Municipality", on_delete=models.CASCADE, related_name="business_calendar"
-    )
+    municipality = models.OneToOneField(Municipality, on_delete=models.CASCADE, related_name="business_calendar")
     observe_public_holidays = models.BooleanField(
         _("closed on Japanese public holidays"), default=True, help_text=_("From the maintained holidays package.")
     )
@@ -165,7 +165,7 @@ class ClosedDay(models.Model):
 class CannedReply(models.Model):
     """A prepared answer staff can insert, in Japanese, with curated translations."""
 
-    municipality = models.ForeignKey("chatbot.Municipality", on_delete=models.CASCADE, related_name="canned_replies")
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="canned_replies")
     title = models.CharField(_("title"), max_length=100)
     text_ja = models.TextField(_("text (Japanese)"))
     department = models.CharField(_("department"), max_length=100, blank=True, help_text=_("Empty: everyone."))
@@ -238,13 +238,11 @@ class AuditEvent(models.Model):
         RETENTION_PURGE = "retention_purge", _("deleted expired personal data")
         ERASE_RESIDENT = "erase_resident", _("erased a resident's data on request")
 
-    municipality = models.ForeignKey("chatbot.Municipality", on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
-    conversation = models.ForeignKey(
-        "chatbot.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    conversation = models.ForeignKey(Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)

@@ -25,13 +25,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from channels.base import Choice, Reply
-from chatbot import language as language_of
-from chatbot import states
-from chatbot import translation as machine
-from chatbot.masking import mask
-from chatbot.models import Conversation, Message
+from conversations import live, states
+from conversations.masking import mask
+from conversations.models import Conversation, Message
+from languages import registry
+from languages import translation as machine
 
-from . import hours, live, triggers
+from . import hours, triggers
 from .models import AuditEvent, CannedReply, InternalNote, Ticket
 
 log = logging.getLogger(__name__)
@@ -430,7 +430,7 @@ def prepare_reply(
     ``preview``: also a back-translation into Japanese of a machine translation, for staff to check.
     """
     language = ticket.conversation.resident.language or ticket.language or "ja"
-    if canned is not None and canned.text_ja.strip() == text_ja.strip() and not language_of.reads_japanese(language):
+    if canned is not None and canned.text_ja.strip() == text_ja.strip() and not registry.reads_japanese(language):
         curated = canned.text_for(language)
         if curated is not None:
             return machine.StaffTranslation(text_ja, curated, language, translated=True, machine=False)
@@ -578,7 +578,7 @@ def make_faq_draft(ticket: Ticket, actor, *, question: str = "", answer: str = "
 
 def departments(municipality) -> list[str]:
     """Departments known for a municipality: from its FAQ, staff memberships, canned replies and tickets."""
-    from chatbot.models import Membership
+    from conversations.models import Membership
     from faq.models import FAQ
 
     names: set[str] = set()

@@ -25,14 +25,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
-from chatbot import language
-from chatbot.masking import mask
-from chatbot.models import AnswerLog, Channel, Message
-from chatbot.translation import StaffTranslation
-from chatbot.translation.backends import get_backend
 from config.views import client_ip
+from conversations import live
+from conversations.masking import mask
+from conversations.models import AnswerLog, Channel, Message
+from languages import registry
+from languages.translation import StaffTranslation
+from languages.translation.backends import get_backend
 
-from . import access, live, services, stats
+from . import access, services, stats
 from .models import AuditEvent, CannedReply, Ticket
 
 PREVIEW_SALT = "handoff.reply-preview"
@@ -90,7 +91,7 @@ def _language_name(code: str) -> str:
 
 def _language_label(code: str) -> str:
     """The language's name as staff read it (the console's language), e.g. ベトナム語."""
-    return language.staff_name(code or "ja") or _language_name(code)
+    return registry.staff_name(code or "ja") or _language_name(code)
 
 
 def _decorate(ticket: Ticket, now) -> Ticket:
@@ -225,7 +226,7 @@ def _thread(ticket: Ticket) -> list[dict]:
                 "message": m,
                 "language_name": _language_name(m.language),
                 "language_label": _language_label(m.language),
-                "is_japanese": language.reads_japanese(m.language),
+                "is_japanese": registry.reads_japanese(m.language),
                 "japanese": japanese,
                 "log": log_row,
                 "candidates": (log_row.candidates[:5] if log_row else []),
@@ -258,7 +259,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "resident_language": resident_language,
         "resident_language_name": _language_name(resident_language),
         "resident_language_label": _language_label(resident_language),
-        "needs_translation": not language.reads_japanese(resident_language),
+        "needs_translation": not registry.reads_japanese(resident_language),
         "translator_configured": get_backend().enabled,
         "canned_replies": [
             {"id": c.pk, "title": c.title, "text": c.text_ja, "curated": c.text_for(resident_language) is not None}
@@ -377,7 +378,7 @@ def preview(request: HttpRequest, pk: int) -> JsonResponse:
     result = services.prepare_reply(ticket, text_ja, _canned(request, ticket), preview=True)
     resident_language = ticket.conversation.resident.language or ticket.language or "ja"
     warning = ""
-    if not language.reads_japanese(resident_language) and not result.translated:
+    if not registry.reads_japanese(resident_language) and not result.translated:
         warning = _("No translation is available: the resident (%(language)s) will receive your Japanese text.") % {
             "language": _language_label(resident_language)
         }

@@ -93,7 +93,7 @@ def _live_server_finishes_its_requests(request) -> Iterator[None]:
 
 @pytest.fixture
 def municipality(db):
-    from chatbot.models import Municipality
+    from conversations.models import Municipality
 
     return Municipality.objects.create(
         slug="mihon", name_ja="みほん市", name_en="Sample City", website_url="https://www.city.mihon.example.jp/"
@@ -102,7 +102,7 @@ def municipality(db):
 
 @pytest.fixture
 def make_municipality(db) -> Callable:
-    from chatbot.models import Municipality
+    from conversations.models import Municipality
 
     def make(slug: str, **fields):
         fields.setdefault("name_ja", f"{slug}市")
@@ -140,7 +140,7 @@ def make_faq(db) -> Callable:
 def staff_user(db) -> Callable:
     from django.contrib.auth import get_user_model
 
-    from chatbot.models import Membership
+    from conversations.models import Membership
 
     def make(municipality, role: str = Membership.Role.STAFF, username: str | None = None, **membership):
         user = get_user_model().objects.create_user(

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from chatbot.models import InboundEvent, Message
 from chatbot.tasks import process_event
+from conversations.models import InboundEvent, Message
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.integration

@@ -28,7 +28,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from channels.base import DeliveryContext, InboundMessage, Kind, Reply
-from chatbot.models import Conversation, InboundEvent, Message, Municipality, Resident
+from conversations.models import Conversation, InboundEvent, Message, Municipality, Resident
 
 from . import rendering
 from .client import InvalidReplyToken, LineClient, LineError

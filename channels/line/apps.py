@@ -9,7 +9,7 @@ class LineChannelConfig(AppConfig):
     verbose_name = _("LINE")
 
     def ready(self) -> None:
-        from chatbot.models import Municipality
+        from conversations.models import Municipality
 
         from .views import forget_channels
 

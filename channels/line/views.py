@@ -28,8 +28,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from linebot.v3.webhook import SignatureValidator
 
-from chatbot.models import Channel, InboundEvent, Municipality
 from chatbot.tasks import enqueue
+from conversations.models import Channel, InboundEvent, Municipality
 
 from .parsing import source_of
 

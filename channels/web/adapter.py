@@ -7,8 +7,8 @@ import hashlib
 from django.utils import timezone
 
 from channels.base import DeliveryContext, InboundMessage, Kind
-from chatbot.models import Conversation, InboundEvent, Message
-from handoff import live
+from conversations import live
+from conversations.models import Conversation, InboundEvent, Message
 
 
 def resident_key(token: str) -> str:

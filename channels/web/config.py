@@ -13,8 +13,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chatbot import compose
-from chatbot.language import normalise_code
 from faq.models import FAQ
+from languages.registry import normalise_code
 
 CACHE_SECONDS = 60
 

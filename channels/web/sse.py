@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 
-from handoff import live
+from conversations import live
 
 log = logging.getLogger(__name__)
 

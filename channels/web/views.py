@@ -31,10 +31,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chatbot.language import normalise_code
-from chatbot.models import Channel, InboundEvent, Message, Municipality, Resident
 from chatbot.tasks import enqueue
-from handoff import live
+from conversations import live
+from conversations.models import Channel, InboundEvent, Message, Municipality, Resident
+from languages.registry import normalise_code
 
 from . import config, limits, sse
 from .adapter import live_channel, resident_key

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chatbot.models import Municipality
+from conversations.models import Municipality
 
 from .tables import Column, Table
 

@@ -37,9 +37,10 @@ from django.db.models import Q
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from chatbot import language
-from chatbot.models import AnswerLog, CachedTranslation, Channel, Message, Municipality
+from conversations.models import AnswerLog, Channel, Message, Municipality
 from handoff.hours import schedule_for
+from languages import registry
+from languages.models import CachedTranslation
 
 from .clusters import cluster_questions
 from .freshness import CONTENT_TABLES
@@ -229,7 +230,7 @@ def channels(f: Filters) -> Table:
 def language_name(code: str) -> str:
     if not code:
         return str(_("unknown"))
-    name = language.staff_name(code)
+    name = registry.staff_name(code)
     if name:
         return f"{name} ({code})"
     try:
@@ -558,7 +559,7 @@ def unanswered_questions(f: Filters) -> list[tuple[str, str]]:
     helpful. When the log came from a button (e.g. "none of these"), the question is the resident's
     last typed question before it.
     """
-    from chatbot.masking import mask
+    from conversations.masking import mask
 
     gap = (Q(decision=HANDOFF) & ~Q(reason__in=NOT_CONTENT_GAPS)) | (
         Q(decision=ANSWERED) & Q(feedback=AnswerLog.Feedback.UNHELPFUL)
@@ -688,7 +689,7 @@ def translated_characters_daily(f: Filters) -> Table:
 
 def token_budget(municipality: Municipality) -> tuple[int, int]:
     """(tokens used this month, monthly budget or 0), as the generation budget counts them."""
-    from chatbot.generation.budget import budget_status
+    from llm.budget import budget_status
 
     status = budget_status(municipality)
     return status.used, status.budget

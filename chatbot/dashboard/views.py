@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from chatbot import retention, spreadsheet
-from chatbot.models import AnswerLog, Channel, Conversation, Municipality, Resident
-from chatbot.tenancy import Role, municipalities_for
 from config.views import client_ip
+from conversations.models import AnswerLog, Channel, Conversation, Municipality, Resident
+from conversations.tenancy import Role, municipalities_for
 
 from . import freshness, metrics
 

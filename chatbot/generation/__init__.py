@@ -12,11 +12,12 @@ Tokens of every call add up in ``usage.metered()``; store the total on ``AnswerL
 Modules: client (the one OpenAI client), prompts, guard (input, passages, output), citations, budget, usage.
 """
 
-from .budget import BudgetStatus, budget_notice, budget_status
-from .client import enabled
+from llm.budget import BudgetStatus, budget_notice, budget_status
+from llm.client import enabled
+from llm.usage import add_to_log, metered
+
 from .grounded import GenerationResult, Status, grounded_answer, passages_for
 from .rewrite import easy_japanese, history_from_conversation, looks_like_followup, rewrite_followup
-from .usage import add_to_log, metered
 
 __all__ = [
     "BudgetStatus",

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from chatbot.masking import Masker
+from conversations.masking import Masker
+from llm import budget, client, usage
 
-from . import budget, citations, client, guard, prompts, usage
+from . import citations, guard, prompts
 
 if TYPE_CHECKING:
     from faq.retrieval import Candidate

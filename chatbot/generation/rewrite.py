@@ -7,9 +7,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from chatbot.masking import PLACEHOLDER, Masker
+from conversations.masking import PLACEHOLDER, Masker
+from llm import budget, client
 
-from . import budget, client, guard, prompts
+from . import guard, prompts
 from .grounded import normalise_history, safe_history
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def history_from_conversation(conversation, *, before=None, limit: int = 6) -> l
 
     ``before``: a Message (usually the question being answered), itself excluded.
     """
-    from chatbot.models import Message
+    from conversations.models import Message
 
     messages = Message.objects.filter(conversation=conversation).exclude(text="")
     if before is not None:

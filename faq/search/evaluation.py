@@ -114,11 +114,11 @@ def load_queries(patterns: Sequence[str]) -> list[Query]:
 
 
 def query_language(query: Query) -> str:
-    from chatbot import language
+    from languages import detection, registry
 
     if query.language:
-        return language.normalise_code(query.language) or query.language
-    code, _source = language.resolve("", "", query.text)
+        return registry.normalise_code(query.language) or query.language
+    code, _source = detection.resolve("", "", query.text)
     return code or "ja"
 
 

@@ -144,7 +144,7 @@ def merge_best(first: list, second: list, k: int) -> list:
 def machine_japanese(text: str, language: str, municipality) -> str:
     """The machine translation of a foreign question into Japanese, when a translator is configured."""
     try:
-        from chatbot.translation import to_japanese
+        from languages.translation import to_japanese
 
         translated = to_japanese(text, language or "en", municipality=municipality)
     except Exception:  # translation is a help, never a reason to fail a search
@@ -167,7 +167,7 @@ def is_foreign(text: str, language: str | None) -> bool:
 def japanese_words(text: str, language: str, municipality) -> str:
     """Japanese words for the lexical side: machine translation if configured, and the glossary."""
     try:
-        from chatbot.translation import japanese_for_search
+        from languages.translation import japanese_for_search
 
         return japanese_for_search(text, language, municipality=municipality) or ""
     except Exception:  # translation is a help, never a reason to fail a search

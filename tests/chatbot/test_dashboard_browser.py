@@ -84,7 +84,7 @@ def session_cookie(user) -> str:
 
 
 def test_dashboard_draws_every_chart(live_server, seeded, staff_user):
-    from chatbot.models import Membership
+    from conversations.models import Membership
 
     cookie = session_cookie(staff_user(seeded.city, Membership.Role.CITY_ADMIN))
     base = live_server.url

@@ -174,7 +174,7 @@ def test_costs_per_day(week):
 
 
 def test_outbound_translation_counts_the_staff_members_japanese(week):
-    from chatbot.models import Message
+    from conversations.models import Message
 
     from .test_dashboard_seed import at
 

@@ -50,8 +50,9 @@ class Seed:
 
 
 def build_seed(make_municipality, make_faq) -> Seed:
-    from chatbot.models import AnswerLog, CachedTranslation, Conversation, Message, Resident
+    from conversations.models import AnswerLog, Conversation, Message, Resident
     from handoff.models import Ticket
+    from languages.models import CachedTranslation
 
     city = make_municipality("mihon", name_ja="みほん市", name_en="Sample City")
     other = make_municipality("tonari", name_ja="となり町")
@@ -186,7 +187,7 @@ def seeded(make_municipality, make_faq) -> Seed:
 
 
 def test_the_seed_is_what_the_table_above_says(seeded):
-    from chatbot.models import Message
+    from conversations.models import Message
 
     inbound = Message.objects.filter(conversation__municipality=seeded.city, direction="in").exclude(kind="follow")
     assert inbound.count() == 13 + 2  # the week, plus C12 and C13 outside it

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.urls import reverse
 
-from chatbot.models import Membership
+from conversations.models import Membership
 
 from .test_dashboard_seed import END, PHONE_TEXT, START, build_seed
 
@@ -178,7 +178,7 @@ def test_content_freshness_page(client, seeded, staff_user):
 
 
 def test_staff_delete_a_residents_data_on_request(client, seeded, staff_user):
-    from chatbot.models import AnswerLog, Message, Resident
+    from conversations.models import AnswerLog, Message, Resident
     from handoff.models import AuditEvent
 
     user = staff_user(seeded.city)
@@ -209,7 +209,7 @@ def test_staff_delete_a_residents_data_on_request(client, seeded, staff_user):
 
 
 def test_editors_may_not_delete_residents_data(client, seeded, staff_user):
-    from chatbot.models import Message
+    from conversations.models import Message
 
     client.force_login(staff_user(seeded.city, Membership.Role.EDITOR))
     url = reverse("dashboard:erase", args=["mihon"])
@@ -220,7 +220,7 @@ def test_editors_may_not_delete_residents_data(client, seeded, staff_user):
 
 
 def test_staff_of_one_city_cannot_erase_another_citys_resident(client, seeded, staff_user):
-    from chatbot.models import Resident
+    from conversations.models import Resident
 
     client.force_login(staff_user(seeded.city))
     other = seeded.conversations["C14"].resident
@@ -235,9 +235,9 @@ def test_admin_action_opens_the_confirmation_page(rf, seeded, django_user_model)
     from django.contrib import admin
 
     from chatbot.dashboard.actions import erase_personal_data
-    from chatbot.models import Resident
+    from conversations.models import Resident
 
-    request = rf.post("/admin/chatbot/resident/")
+    request = rf.post("/admin/conversations/resident/")
     request.user = django_user_model.objects.create_superuser("root", password="pw")
     ids = [seeded.conversations["C1"].resident_id, seeded.conversations["C2"].resident_id]
     response = erase_personal_data(admin.site._registry[Resident], request, Resident.objects.filter(pk__in=ids))

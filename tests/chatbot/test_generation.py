@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from chatbot import generation
-from chatbot.generation import Status, citations, client, grounded_answer, rewrite_followup, usage
-from chatbot.models import AnswerLog
+from chatbot.generation import Status, citations, grounded_answer, rewrite_followup
+from conversations.models import AnswerLog
 from faq.retrieval import Candidate
+from llm import client, usage
 from tests.fakes.openai_api import FakeOpenAI, Reply, configure
 
 BASE = "https://www.city.mihon.example.jp/"
@@ -297,7 +298,7 @@ def test_unusable_rewrite_falls_back_to_the_extractive_one(municipality, api, re
 
 
 def test_history_from_conversation_reads_recent_text_turns(municipality):
-    from chatbot.models import Conversation, Message, Resident
+    from conversations.models import Conversation, Message, Resident
 
     resident = Resident.objects.create(municipality=municipality, channel="web", channel_user_id="u1")
     conversation = Conversation.objects.create(municipality=municipality, resident=resident)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from channels.web.adapter import WebAdapter
-from chatbot import pipeline, states
-from chatbot.models import AnswerLog, Conversation, InboundEvent, Message
+from chatbot import pipeline
 from chatbot.tasks import process_event
+from conversations import states
+from conversations.models import AnswerLog, Conversation, InboundEvent, Message
 from handoff.models import Ticket
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from chatbot import retention
-from chatbot.models import AnswerLog, Conversation, InboundEvent, Message, Resident
+from conversations.models import AnswerLog, Conversation, InboundEvent, Message, Resident
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 7, 20, 3, 15, tzinfo=UTC)

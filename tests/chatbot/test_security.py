@@ -17,17 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chatbot.dashboard import metrics
-from chatbot.models import (
-    AnswerLog,
-    CachedTranslation,
-    Conversation,
-    GlossaryTerm,
-    InboundEvent,
-    Membership,
-    Message,
-    Municipality,
-    Resident,
-)
+from conversations.models import AnswerLog, Conversation, InboundEvent, Membership, Message, Municipality, Resident
+from languages.models import CachedTranslation, GlossaryTerm
 
 Role = Membership.Role
 ROLES = (Role.STAFF, Role.EDITOR, Role.CITY_ADMIN)
@@ -209,8 +200,13 @@ def test_resident_text_is_escaped_on_the_dashboard(client, city_a, make_faq, sta
 # --- the tenant admin --------------------------------------------------------------------------------------
 
 
+def app_of(model: str) -> str:
+    """The admin app label of a model that moved out of the chatbot app."""
+    return "languages" if model in ("cachedtranslation", "glossaryterm") else "conversations"
+
+
 def admin_urls(model: str, obj_pk: int) -> list[str]:
-    base = f"/admin/chatbot/{model}/"
+    base = f"/admin/{app_of(model)}/{model}/"
     return [f"{base}{obj_pk}/change/", f"{base}{obj_pk}/delete/", f"{base}{obj_pk}/history/"]
 
 
@@ -240,7 +236,7 @@ def test_admin_lists_and_objects_of_another_city_are_out_of_reach(client, city_a
         "municipality": city_a,
     }
     for model, obj in objects.items():
-        listing = client.get(f"/admin/chatbot/{model}/")
+        listing = client.get(f"/admin/{app_of(model)}/{model}/")
         if listing.status_code == 200:
             assert obj.pk not in {o.pk for o in listing.context["cl"].result_list}, model
             assert A_SECRET not in listing.content.decode(), model
@@ -249,9 +245,9 @@ def test_admin_lists_and_objects_of_another_city_are_out_of_reach(client, city_a
         for url in admin_urls(model, obj.pk):
             assert_not_reachable(client, url)
     # Nothing changed by posting to another city's objects either.
-    client.post(f"/admin/chatbot/municipality/{city_a.pk}/change/", {"slug": "taken", "name_ja": "乗っ取り"})
-    client.post(f"/admin/chatbot/municipality/{city_a.pk}/delete/", {"post": "yes"})
-    client.post(f"/admin/chatbot/glossaryterm/{a_data['term'].pk}/delete/", {"post": "yes"})
+    client.post(f"/admin/conversations/municipality/{city_a.pk}/change/", {"slug": "taken", "name_ja": "乗っ取り"})
+    client.post(f"/admin/conversations/municipality/{city_a.pk}/delete/", {"post": "yes"})
+    client.post(f"/admin/languages/glossaryterm/{a_data['term'].pk}/delete/", {"post": "yes"})
     city_a.refresh_from_db()
     assert city_a.slug == "city-a" and GlossaryTerm.objects.filter(pk=a_data["term"].pk).exists()
 
@@ -266,27 +262,28 @@ def test_admin_actions_ignore_another_citys_rows(client, city_a, city_b, a_data,
         ("cachedtranslation", a_data["translation"]),
     ):
         client.post(
-            f"/admin/chatbot/{model}/", {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+            f"/admin/{app_of(model)}/{model}/",
+            {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
         )
         assert type(obj).objects.filter(pk=obj.pk).exists(), model
     response = client.post(
-        "/admin/chatbot/resident/", {"action": "erase_personal_data", "_selected_action": [a_data["resident"].pk]}
+        "/admin/conversations/resident/", {"action": "erase_personal_data", "_selected_action": [a_data["resident"].pk]}
     )
     assert "city-a" not in response.get("Location", "")
 
 
 def test_admin_forms_offer_only_the_users_cities(client, city_a, city_b, staff_user):
     client.force_login(staff_user(city_b, Role.CITY_ADMIN, username="b-admin"))
-    for url in ("/admin/chatbot/membership/add/", "/admin/chatbot/glossaryterm/add/"):
+    for url in ("/admin/conversations/membership/add/", "/admin/languages/glossaryterm/add/"):
         choices = client.get(url).context["adminform"].form.fields["municipality"].queryset
         assert list(choices) == [city_b], url
     target = get_user_model().objects.create_user("someone")
     response = client.post(
-        "/admin/chatbot/membership/add/", {"user": target.pk, "municipality": city_a.pk, "role": Role.CITY_ADMIN}
+        "/admin/conversations/membership/add/", {"user": target.pk, "municipality": city_a.pk, "role": Role.CITY_ADMIN}
     )
     assert response.status_code == 200 and not Membership.objects.filter(municipality=city_a).exists()
     response = client.post(
-        "/admin/chatbot/glossaryterm/add/",
+        "/admin/languages/glossaryterm/add/",
         {"municipality": city_a.pk, "japanese": "住民票", "language": "en", "term": "x", "is_active": "on"},
     )
     assert not GlossaryTerm.objects.filter(municipality=city_a).exists()
@@ -295,31 +292,32 @@ def test_admin_forms_offer_only_the_users_cities(client, city_a, city_b, staff_u
 def test_autocomplete_shows_only_the_users_cities(client, city_a, city_b, staff_user):
     client.force_login(staff_user(city_b, Role.CITY_ADMIN, username="b-admin"))
     response = client.get(
-        "/admin/autocomplete/", {"app_label": "chatbot", "model_name": "membership", "field_name": "municipality"}
+        "/admin/autocomplete/", {"app_label": "conversations", "model_name": "membership", "field_name": "municipality"}
     )
     assert response.status_code == 200
     assert [r["id"] for r in response.json()["results"]] == [str(city_b.pk)]
     users = client.get(
-        "/admin/autocomplete/", {"app_label": "chatbot", "model_name": "membership", "field_name": "user"}
+        "/admin/autocomplete/", {"app_label": "conversations", "model_name": "membership", "field_name": "user"}
     )
     assert users.status_code == 403  # the user list is for superusers
 
 
 def test_city_admins_cannot_delete_or_create_municipalities(client, city_b, staff_user):
     client.force_login(staff_user(city_b, Role.CITY_ADMIN, username="b-admin"))
-    assert client.get(f"/admin/chatbot/municipality/{city_b.pk}/change/").status_code == 200
-    assert client.get(f"/admin/chatbot/municipality/{city_b.pk}/delete/").status_code == 403
-    client.post(f"/admin/chatbot/municipality/{city_b.pk}/delete/", {"post": "yes"})
+    assert client.get(f"/admin/conversations/municipality/{city_b.pk}/change/").status_code == 200
+    assert client.get(f"/admin/conversations/municipality/{city_b.pk}/delete/").status_code == 403
+    client.post(f"/admin/conversations/municipality/{city_b.pk}/delete/", {"post": "yes"})
     client.post(
-        "/admin/chatbot/municipality/", {"action": "delete_selected", "_selected_action": [city_b.pk], "post": "yes"}
+        "/admin/conversations/municipality/",
+        {"action": "delete_selected", "_selected_action": [city_b.pk], "post": "yes"},
     )
     assert Municipality.objects.filter(pk=city_b.pk).exists()
-    assert client.get("/admin/chatbot/municipality/add/").status_code == 403
+    assert client.get("/admin/conversations/municipality/add/").status_code == 403
 
 
 def test_line_credentials_are_never_shown(client, city_a, staff_user):
     client.force_login(staff_user(city_a, Role.CITY_ADMIN, username="a-admin"))
-    page = client.get(f"/admin/chatbot/municipality/{city_a.pk}/change/").content.decode()
+    page = client.get(f"/admin/conversations/municipality/{city_a.pk}/change/").content.decode()
     assert "a-line-secret" not in page and "a-line-token" not in page
 
 
@@ -330,14 +328,15 @@ def test_shared_rows_are_read_only_for_non_superusers(client, city_b, staff_user
     )
     client.force_login(staff_user(city_b, Role.CITY_ADMIN, username="b-admin"))
     for model, obj in (("glossaryterm", shared_term), ("cachedtranslation", shared_translation)):
-        assert client.get(f"/admin/chatbot/{model}/{obj.pk}/change/").status_code == 200  # readable
-        assert client.get(f"/admin/chatbot/{model}/{obj.pk}/delete/").status_code == 403
+        assert client.get(f"/admin/{app_of(model)}/{model}/{obj.pk}/change/").status_code == 200  # readable
+        assert client.get(f"/admin/{app_of(model)}/{model}/{obj.pk}/delete/").status_code == 403
         client.post(
-            f"/admin/chatbot/{model}/", {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+            f"/admin/{app_of(model)}/{model}/",
+            {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
         )
         assert type(obj).objects.filter(pk=obj.pk).exists(), model
     client.post(
-        f"/admin/chatbot/glossaryterm/{shared_term.pk}/change/",
+        f"/admin/languages/glossaryterm/{shared_term.pk}/change/",
         {"japanese": "住民票", "language": "en", "term": "changed", "is_active": "on"},
     )
     shared_term.refresh_from_db()
@@ -345,7 +344,8 @@ def test_shared_rows_are_read_only_for_non_superusers(client, city_b, staff_user
 
 
 @pytest.mark.parametrize(
-    "url", ["/admin/chatbot/conversation/", "/admin/chatbot/resident/", "/admin/chatbot/inboundevent/"]
+    "url",
+    ["/admin/conversations/conversation/", "/admin/conversations/resident/", "/admin/conversations/inboundevent/"],
 )
 def test_editors_do_not_see_residents_data_in_the_admin(client, city_a, a_data, staff_user, url):
     client.force_login(staff_user(city_a, Role.EDITOR, username="a-editor"))
@@ -356,7 +356,7 @@ def test_admin_needs_csrf(city_b, staff_user):
     client = Client(enforce_csrf_checks=True)
     client.force_login(staff_user(city_b, Role.CITY_ADMIN, username="b-admin"))
     response = client.post(
-        "/admin/chatbot/glossaryterm/add/",
+        "/admin/languages/glossaryterm/add/",
         {"municipality": city_b.pk, "japanese": "住民票", "language": "en", "term": "x", "is_active": "on"},
     )
     assert response.status_code == 403 and not GlossaryTerm.objects.exists()
@@ -395,13 +395,13 @@ def test_server_errors_show_no_traceback(city_a, staff_user, settings, monkeypat
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/chatbot/membership/",
-        "/admin/chatbot/conversation/",
-        "/admin/chatbot/resident/",
-        "/admin/chatbot/inboundevent/",
-        "/admin/chatbot/answerlog/",
-        "/admin/chatbot/cachedtranslation/",
-        "/admin/chatbot/glossaryterm/",
+        "/admin/conversations/membership/",
+        "/admin/conversations/conversation/",
+        "/admin/conversations/resident/",
+        "/admin/conversations/inboundevent/",
+        "/admin/conversations/answerlog/",
+        "/admin/languages/cachedtranslation/",
+        "/admin/languages/glossaryterm/",
         "/admin/handoff/ticket/",
         "/admin/handoff/cannedreply/",
         "/admin/handoff/auditevent/",

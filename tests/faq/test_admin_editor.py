@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
-from chatbot.models import AnswerLog, Membership
+from conversations.models import AnswerLog, Membership
 from faq.models import FAQ, FAQTranslation
 
 Role = Membership.Role

@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from chatbot.models import AnswerLog, Membership
+from conversations.models import AnswerLog, Membership
 from faq.models import FAQ, Chunk, Page
 
 Role = Membership.Role
@@ -205,7 +205,7 @@ def test_autocomplete_shows_only_the_users_entries(client, city_a, city_b, a_faq
     client.force_login(staff_user(city_b, Role.EDITOR, username="b-editor"))
     response = client.get(
         "/admin/autocomplete/",
-        {"app_label": "chatbot", "model_name": "answerlog", "field_name": "answered_faq", "term": ""},
+        {"app_label": "conversations", "model_name": "answerlog", "field_name": "answered_faq", "term": ""},
     )
     assert response.status_code == 200
     assert [r["id"] for r in response.json()["results"]] == [str(own.pk)]

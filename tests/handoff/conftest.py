@@ -22,9 +22,9 @@ import pytest
 from django.core.cache import cache
 
 from chatbot import pipeline
-from chatbot.models import Conversation, InboundEvent, Membership, Message
-from chatbot.translation import reset_failures
+from conversations.models import Conversation, InboundEvent, Membership, Message
 from handoff import hours
+from languages.translation import reset_failures
 from tests.fakes.libretranslate import FakeLibreTranslate, configure
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -98,7 +98,7 @@ def console_staff(municipality, staff_user):
 @pytest.fixture
 def live_events(monkeypatch) -> list[tuple[int, dict]]:
     """Capture what the console would be told live (without Redis)."""
-    from handoff import live
+    from conversations import live
 
     seen: list[tuple[int, dict]] = []
     monkeypatch.setattr(live, "publish", lambda municipality_id, event: seen.append((municipality_id, event)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot import states
-from chatbot.models import Conversation, Membership, Message, Resident
+from conversations import states
+from conversations.models import Conversation, Membership, Message, Resident
 from handoff import services
 from handoff.models import CannedReply, CannedReplyTranslation, InternalNote, Ticket
 

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from chatbot import states
-from chatbot.models import Conversation, Membership, Resident
+from conversations import states
+from conversations.models import Conversation, Membership, Resident
 from handoff import services
 from handoff.models import AuditEvent, Ticket
 

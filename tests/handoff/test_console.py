@@ -9,8 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from chatbot import states
-from chatbot.models import Conversation, Membership, Message, Resident
+from conversations import states
+from conversations.models import Conversation, Membership, Message, Resident
 from faq.models import FAQ
 from handoff import services
 from handoff.models import AuditEvent, CannedReply, CannedReplyTranslation, InternalNote, Ticket

@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chatbot import states
-from chatbot.models import AnswerLog, Message
+from conversations import states
+from conversations.models import AnswerLog, Message
 from faq import retrieval
 from faq.retrieval import Candidate
 from handoff import services, triggers

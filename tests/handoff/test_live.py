@@ -9,8 +9,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from chatbot.models import Conversation, Membership, Resident
-from handoff import live, services
+from conversations import live
+from conversations.models import Conversation, Membership, Resident
+from handoff import services
 from handoff.models import Ticket
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -12,10 +12,10 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.test import Client
 
-from chatbot import states
-from chatbot.models import Conversation, Membership, Message, Resident
+from conversations import live, states
+from conversations.models import Conversation, Membership, Message, Resident
 from faq.models import FAQ
-from handoff import live, services
+from handoff import services
 from handoff import views as console
 from handoff.models import AuditEvent, CannedReply, CannedReplyTranslation, InternalNote, Ticket
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
-from chatbot.models import Municipality
+from conversations.models import Municipality
 
 
 class Command(BaseCommand):

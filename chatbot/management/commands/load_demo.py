@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from chatbot.models import Membership, Municipality
+from conversations.models import Membership, Municipality
 from faq import importing
 
 DEMO_DIR = Path(settings.BASE_DIR) / "faq" / "demo"

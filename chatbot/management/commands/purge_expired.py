@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from chatbot import retention
-from chatbot.models import Municipality
+from conversations.models import Municipality
 
 
 class Command(BaseCommand):

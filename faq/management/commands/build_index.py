@@ -8,7 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from chatbot.models import Municipality
+from conversations.models import Municipality
 from faq.search.index import build
 from faq.search.loader import load_entries, prune_embedding_cache
 

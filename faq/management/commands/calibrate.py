@@ -7,7 +7,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from chatbot import decision
-from chatbot.models import Municipality
+from conversations.models import Municipality
 from faq.search import evaluation
 
 

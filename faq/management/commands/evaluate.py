@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chatbot.models import Municipality
+from conversations.models import Municipality
 from faq.search import evaluation
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from chatbot.models import Municipality
+from conversations.models import Municipality
 from faq import importing
 
 

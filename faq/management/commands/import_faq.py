@@ -3,7 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from chatbot.models import Municipality
+from conversations.models import Municipality
 from faq import importing
 
 

@@ -16,7 +16,7 @@ from channels.line import client as line_client
 from channels.line.adapter import LineAdapter
 from channels.line.ratelimit import RateLimiter
 from chatbot import compose, pipeline
-from chatbot.models import InboundEvent, Message, Resident
+from conversations.models import InboundEvent, Message, Resident
 from tests.conftest import wait_until
 from tests.fakes.line_api import LOADING, PUSH, REPLY, Scripted, event, media_event, postback_event, text_event
 
@@ -344,7 +344,7 @@ def test_deferred_calls_run_in_order_unless_cancelled():
 
 @pytest.mark.parametrize("state", ["waiting", "staff"])
 def test_bot_is_silent_on_line_while_a_person_holds_the_conversation(line_api, faq, slept, state):
-    from chatbot.models import Conversation
+    from conversations.models import Conversation
     from handoff.models import Ticket
 
     process(faq.municipality, text_event("人と話したいです", user=USER))
@@ -363,8 +363,8 @@ def test_bot_is_silent_on_line_while_a_person_holds_the_conversation(line_api, f
 def test_a_console_reply_is_pushed_after_the_request_not_inside_it(
     client, line_api, line_city, slept, staff_user, django_capture_on_commit_callbacks
 ):
-    from chatbot.models import Membership
     from chatbot.tasks import deliver_messages
+    from conversations.models import Membership
     from handoff.models import Ticket
 
     process(line_city, text_event("人と話したいです", user=USER))

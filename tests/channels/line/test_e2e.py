@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.models import InboundEvent, Message, Resident
+from conversations.models import InboundEvent, Message, Resident
 from tests.conftest import wait_until
 from tests.fakes.line_api import (
     PUSH,

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from channels.line import views
-from chatbot.models import InboundEvent
+from conversations.models import InboundEvent
 from tests.fakes.line_api import sign, text_event, webhook_body
 
 A_SECRET, B_SECRET = "city-a-channel-secret", "city-b-channel-secret"

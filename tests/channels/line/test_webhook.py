@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from channels.line import views
-from chatbot.models import InboundEvent
+from conversations.models import InboundEvent
 from tests.fakes.line_api import event, sign, text_event, webhook_body
 
 from .conftest import SECRET

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import signing
 
 from channels.web.adapter import live_channel, resident_key
-from chatbot.models import InboundEvent, Message
+from conversations.models import InboundEvent, Message
 
 from .conftest import RESIDENT_CARD_ANSWER_EN, RESIDENT_CARD_EN
 
@@ -441,7 +441,7 @@ def test_events_stream_a_staff_reply_with_heartbeats_and_end_in_time(
     from django.db import connection
 
     from channels.base import Reply
-    from chatbot.models import Conversation, Resident
+    from conversations.models import Conversation, Resident
     from handoff.services import send_to_resident
 
     def console_replies():  # as the staff console does, from another thread (its own connection)
@@ -472,7 +472,7 @@ def test_events_stream_a_staff_reply_with_heartbeats_and_end_in_time(
 
 
 def test_events_for_one_session_do_not_see_another(client, municipality, token, live_redis, settings):
-    from handoff import live
+    from conversations import live
 
     settings.WEB_SSE_LIFETIME_SECONDS = 1.5
     response = open_events(client, token)

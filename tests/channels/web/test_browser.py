@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from channels.base import Link, Reply
-from chatbot.models import AnswerLog, Conversation, Message
+from conversations.models import AnswerLog, Conversation, Message
 from handoff.models import Ticket
 from handoff.services import send_to_resident
 from tests.conftest import wait_until
@@ -525,7 +525,7 @@ def test_too_long_text_is_refused_with_a_clear_message(live_server, municipality
 
 def test_quick_first_messages_share_one_session(live_server, municipality, new_page):
     """Two messages typed before the first session request returns must not open two sessions."""
-    from chatbot.models import Resident
+    from conversations.models import Resident
 
     page = new_page(locale="en-US")
     page.goto(demo(live_server))

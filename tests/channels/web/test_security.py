@@ -12,7 +12,7 @@ import logging
 import pytest
 
 from channels.web.adapter import resident_key
-from chatbot.models import InboundEvent, Message, Resident
+from conversations.models import InboundEvent, Message, Resident
 
 A_ORIGIN = "https://www.city-a.example.jp"
 B_ORIGIN = "https://www.city-b.example.jp"

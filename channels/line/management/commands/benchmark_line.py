@@ -310,7 +310,7 @@ class Command(BaseCommand):
         return f"redis://127.0.0.1:{port}/0"
 
     def _city(self):
-        from chatbot.models import Municipality
+        from conversations.models import Municipality
         from faq.models import FAQ
 
         city = Municipality.objects.create(
@@ -459,7 +459,7 @@ class Command(BaseCommand):
         return acks, statuses, sent_at
 
     def _wait(self, event_ids: list[str], timeout: float, quiet: bool = False) -> None:
-        from chatbot.models import InboundEvent, Message
+        from conversations.models import InboundEvent, Message
 
         deadline = time.monotonic() + timeout
         next_note = time.monotonic() + 2
@@ -478,7 +478,7 @@ class Command(BaseCommand):
     # --- results -----------------------------------------------------------------------------------
 
     def _report(self, api, bodies, acks, statuses, sent_at, burst: float, opts, answering: bool = True) -> None:
-        from chatbot.models import InboundEvent, Message
+        from conversations.models import InboundEvent, Message
         from tests.fakes.line_api import PUSH, REPLY
 
         n = len(bodies)

@@ -1,0 +1,165 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from chatbot.dashboard.actions import erase_personal_data
+
+from .models import AnswerLog, Conversation, InboundEvent, Membership, Message, Municipality, Resident
+from .tenancy import Role, TenantScopedAdmin
+
+admin.site.site_header = _("Madoguchi administration")
+admin.site.site_title = _("Madoguchi")
+admin.site.index_title = _("City content and settings")
+
+
+class MunicipalityForm(forms.ModelForm):
+    """LINE credentials are never shown again once saved; leaving a field empty keeps the stored value."""
+
+    SECRET_FIELDS = ("line_channel_secret", "line_access_token")
+
+    website_url = forms.URLField(
+        label=_("website URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=Municipality._meta.get_field("website_url").help_text,
+    )
+
+    class Meta:
+        model = Municipality
+        fields = [
+            "slug",
+            "name_ja",
+            "name_en",
+            "is_active",
+            "time_zone",
+            "website_url",
+            "greeting_ja",
+            "disclaimer_ja",
+            "disclaimer_en",
+            "business_hours",
+            "emergency_contacts",
+            "line_channel_secret",
+            "line_access_token",
+            "allowed_web_origins",
+            "answer_threshold",
+            "answer_margin",
+            "retention_days",
+        ]
+        widgets = {
+            "line_channel_secret": forms.PasswordInput(render_value=False),
+            "line_access_token": forms.PasswordInput(render_value=False),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.SECRET_FIELDS:
+            if name in self.fields and self.instance.pk and getattr(self.instance, name):
+                self.fields[name].help_text = _("Set. Leave empty to keep it; type a new value to replace it.")
+
+    def _keep(self, name: str) -> str:
+        value = self.cleaned_data.get(name, "")
+        return value if value else (getattr(self.instance, name, "") if self.instance.pk else "")
+
+    def clean_line_channel_secret(self) -> str:
+        return self._keep("line_channel_secret")
+
+    def clean_line_access_token(self) -> str:
+        return self._keep("line_access_token")
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(TenantScopedAdmin):
+    form = MunicipalityForm
+    tenant_path = "pk"
+    list_display = ["slug", "name_ja", "name_en", "is_active"]
+    search_fields = ["slug", "name_ja", "name_en"]
+    fieldsets = [
+        (None, {"fields": ["slug", "name_ja", "name_en", "is_active", "time_zone", "website_url"]}),
+        (
+            _("Texts for residents"),
+            {"fields": ["greeting_ja", "disclaimer_ja", "disclaimer_en", "business_hours", "emergency_contacts"]},
+        ),
+        (_("Channels"), {"fields": ["line_channel_secret", "line_access_token", "allowed_web_origins"]}),
+        (_("Answering and data"), {"fields": ["answer_threshold", "answer_margin", "retention_days"]}),
+    ]
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(pk__in=self._cities(request))
+
+    def _allowed(self, request, obj, write):
+        if request.user.is_superuser:
+            return True
+        cities = self._cities(request, write=write)
+        return cities.exists() if obj is None else cities.filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a tenant deletes all its data, audit log included: an operator's decision, like creating one.
+        return request.user.is_superuser
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantScopedAdmin):
+    list_display = ["user", "municipality", "role", "department"]
+    list_filter = ["role", "municipality"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ["created_at", "sender", "text", "language", "translation", "delivery"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(TenantScopedAdmin):
+    roles = (Role.CITY_ADMIN,)
+    read_roles = (Role.STAFF,)
+    list_display = ["id", "municipality", "resident", "state", "owner", "updated_at"]
+    list_filter = ["state", "municipality"]
+    readonly_fields = ["municipality", "resident", "state", "owner", "unhelpful_streak"]
+    inlines = [MessageInline]
+
+
+@admin.register(Resident)
+class ResidentAdmin(TenantScopedAdmin):
+    read_roles = (Role.STAFF,)
+    list_display = ["id", "municipality", "channel", "language", "last_seen_at", "unfollowed_at"]
+    list_filter = ["channel", "language", "municipality"]
+    readonly_fields = ["channel_user_id"]
+    actions = [erase_personal_data]
+
+
+@admin.register(InboundEvent)
+class InboundEventAdmin(TenantScopedAdmin):
+    list_display = [
+        "id",
+        "municipality",
+        "channel",
+        "event_type",
+        "received_at",
+        "processed_at",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["channel", "event_type", "municipality"]
+    readonly_fields = [f.name for f in InboundEvent._meta.fields]
+
+
+@admin.register(AnswerLog)
+class AnswerLogAdmin(TenantScopedAdmin):
+    read_roles = (Role.EDITOR, Role.STAFF)
+    list_display = ["created_at", "municipality", "query", "decision", "reason", "confidence", "feedback", "latency_ms"]
+    list_filter = ["decision", "feedback", "municipality"]
+    search_fields = ["query"]
+    readonly_fields = [f.name for f in AnswerLog._meta.fields]
