@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from channels.base import Choice, Link, Reply
+from conversations.content import Choice, Link, Reply
 
 from .engine import AnswerStatus, Decision, Reason
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from channels.base import Choice, InboundMessage, Kind, Reply
-from conversations import states
+from conversations import inbox, outbox, states
+from conversations.content import Choice, InboundMessage, Kind, Reply
 from conversations.models import AnswerLog, Conversation, InboundEvent, Message
 from faq import retrieval
 from handoff import services as handoff
 from handoff.models import Ticket
 from languages import detection, registry
 
-from . import compose, engine, pipeline
+from . import answering, compose, engine
 
 log = logging.getLogger(__name__)
 
@@ -26,24 +27,24 @@ def dispatch(event: InboundEvent, item: InboundMessage) -> Conversation | None:
 
 
 def on_text(event: InboundEvent, item: InboundMessage) -> Conversation:
-    resident, conversation = pipeline.resident_for(event, item)
+    resident, conversation = inbox.resident_for(event, item)
     lang, source = detection.resolve(resident.language, resident.language_source, item.text)
     if (lang, source) != (resident.language, resident.language_source):
         resident.language, resident.language_source = lang, source
         resident.save(update_fields=["language", "language_source"])
-    inbound = pipeline.store_inbound(event, conversation, item, item.text, lang)
+    inbound = inbox.store_inbound(event, conversation, item, item.text, lang)
     if Message.objects.filter(event=event, direction=Message.Direction.OUTBOUND).exists():
         return conversation  # replies already composed on an earlier attempt: only delivery is left
     if not states.bot_may_answer(conversation.state):
         handoff.add_resident_message(conversation, inbound)
         return conversation
-    limit = pipeline.text_limit()
+    limit = settings.MESSAGE_MAX_CHARS
     if len(item.text) > limit:
         replies = [compose.text_too_long(lang, limit)]
     else:
         asked_back = _last_bot_kind(conversation, inbound) == "ask_back"
-        replies = pipeline.answer_text(conversation, event, inbound, item.text, lang, asked_back_before=asked_back)
-    pipeline.store_replies(event, conversation, replies, lang, reply_to=inbound)
+        replies = answering.answer_text(conversation, event, inbound, item.text, lang, asked_back_before=asked_back)
+    outbox.send(conversation, replies, event=event, reply_to=inbound, language=lang)
     return conversation
 
 
@@ -58,12 +59,12 @@ def _last_bot_kind(conversation: Conversation, before: Message) -> str:
 
 
 def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
-    resident, conversation = pipeline.resident_for(event, item)
+    resident, conversation = inbox.resident_for(event, item)
     data = item.postback or {}
     action = data.get("action", "")
     lang = resident.language or "ja"
     label = str(data.get("label", ""))[:200]
-    inbound = pipeline.store_inbound(event, conversation, item, label or action, lang)
+    inbound = inbox.store_inbound(event, conversation, item, label or action, lang)
     if Message.objects.filter(event=event, direction=Message.Direction.OUTBOUND).exists():
         return conversation
     replies: list[Reply] = []
@@ -82,16 +83,16 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
     elif action == "person":
         decision = engine.Decision(engine.AnswerStatus.HANDOFF, engine.Reason.ASKED_FOR_PERSON)
         question = _last_question(conversation, inbound) or label or action
-        replies = pipeline.replies_for(conversation, decision, inbound, question, lang)
+        replies = answering.replies_for(conversation, decision, inbound, question, lang)
     elif action == "pick":
         replies = _picked(conversation, data, inbound, lang)
     elif action == "none":
         decision = engine.Decision(engine.AnswerStatus.HANDOFF, engine.Reason.LOW_CONFIDENCE)
         question = _last_question(conversation, inbound) or label or action
-        replies = pipeline.replies_for(conversation, decision, inbound, question, lang)
+        replies = answering.replies_for(conversation, decision, inbound, question, lang)
     else:
         log.info("unknown postback action %r ignored", action)
-    pipeline.store_replies(event, conversation, replies, lang, reply_to=inbound)
+    outbox.send(conversation, replies, event=event, reply_to=inbound, language=lang)
     return conversation
 
 
@@ -124,7 +125,7 @@ def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str)
         with translation.override(lang):
             return [Reply(kind="notice", text=_("Sorry, that answer is no longer available. Please ask again."))]
     decision = engine.Decision(engine.AnswerStatus.ANSWERED, "picked", [candidate], candidate, 1.0)
-    return pipeline.replies_for(conversation, decision, inbound, candidate.title, lang)
+    return answering.replies_for(conversation, decision, inbound, candidate.title, lang)
 
 
 def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:
@@ -171,31 +172,31 @@ LANGUAGE_CHOICES = [
 
 
 def on_follow(event: InboundEvent, item: InboundMessage) -> Conversation:
-    resident, conversation = pipeline.resident_for(event, item)
+    resident, conversation = inbox.resident_for(event, item)
     if resident.unfollowed_at:
         resident.unfollowed_at = None
         resident.save(update_fields=["unfollowed_at"])
     lang = resident.language or "ja"
-    inbound = pipeline.store_inbound(event, conversation, item, "", lang)
-    pipeline.store_replies(event, conversation, [greeting(conversation.municipality, lang)], lang, reply_to=inbound)
+    inbound = inbox.store_inbound(event, conversation, item, "", lang)
+    outbox.send(conversation, [greeting(conversation.municipality, lang)], event=event, reply_to=inbound, language=lang)
     return conversation
 
 
 def on_unfollow(event: InboundEvent, item: InboundMessage) -> None:
-    resident, _conversation = pipeline.resident_for(event, item)
+    resident, _conversation = inbox.resident_for(event, item)
     resident.unfollowed_at = timezone.now()
     resident.save(update_fields=["unfollowed_at"])
     return None
 
 
 def on_media(event: InboundEvent, item: InboundMessage) -> Conversation:
-    resident, conversation = pipeline.resident_for(event, item)
+    resident, conversation = inbox.resident_for(event, item)
     lang = resident.language or "ja"
-    inbound = pipeline.store_inbound(event, conversation, item, "", lang)
+    inbound = inbox.store_inbound(event, conversation, item, "", lang)
     if not states.bot_may_answer(conversation.state):
         handoff.add_resident_message(conversation, inbound)
         return conversation
-    pipeline.store_replies(event, conversation, [compose.unsupported_media(lang)], lang, reply_to=inbound)
+    outbox.send(conversation, [compose.unsupported_media(lang)], event=event, reply_to=inbound, language=lang)
     return conversation
 
 

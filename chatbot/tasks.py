@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from . import pipeline
 
 log = logging.getLogger(__name__)
-
-TRANSIENT = (ConnectionError, TimeoutError, OSError)
 
 
 @shared_task(
@@ -30,31 +29,7 @@ def process_event(self, event_id: int) -> str:
 
 def enqueue(event_id: int) -> None:
     """Queue processing once the event row is committed (workers must be able to read it)."""
-    from django.db import transaction
-
     transaction.on_commit(lambda: process_event.delay(event_id))
-
-
-@shared_task(
-    name="chatbot.deliver_messages",
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=5,
-)
-def deliver_messages(message_ids: list[int]) -> int:
-    """Deliver stored outbound messages that are still pending (staff replies, notices). Safe to repeat."""
-    return pipeline.deliver_messages(message_ids)
-
-
-def enqueue_delivery(message_ids: list[int]) -> None:
-    """Queue delivery once the messages are committed: a staff reply never waits for the channel."""
-    from django.db import transaction
-
-    ids = list(message_ids)
-    transaction.on_commit(lambda: deliver_messages.delay(ids))
 
 
 @shared_task(name="chatbot.purge_expired", acks_late=True)

@@ -24,8 +24,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from channels.base import Choice, Reply
-from conversations import live, states
+from conversations import live, outbox, states
+from conversations.content import Choice, Reply
 from conversations.masking import mask
 from conversations.models import Conversation, Message
 from languages import registry
@@ -233,45 +233,13 @@ def record_rating(conversation: Conversation, data: dict, language: str) -> Repl
         return Reply(kind="notice", text=_("Thank you for your rating. If you have another question, type it here."))
 
 
-# --- sending ------------------------------------------------------------------------------------------
+# --- delivery --------------------------------------------------------------------------------------
 
 
-def send_to_resident(
-    conversation: Conversation,
-    reply: Reply,
-    *,
-    sender: str = Message.Sender.STAFF,
-    staff_user=None,
-    translation_ja: str = "",
-    machine_translated: bool = False,
-) -> Message:
-    """Store one message from staff (or the system) to the resident and queue its delivery.
+def delivery_changed(sender=None, *, conversation: Conversation, **_kwargs) -> None:
+    """Tell the console of the conversation's latest ticket that a message went out (or failed to).
 
-    Delivery runs in a Celery task once the message is committed (``chatbot.tasks.deliver_messages``):
-    on LINE a push (no reply token), on the web it appears live. The returned message is still pending.
-    """
-    from chatbot.tasks import enqueue_delivery
-
-    message = Message.objects.create(
-        conversation=conversation,
-        direction=Message.Direction.OUTBOUND,
-        sender=sender,
-        staff_user=staff_user,
-        text=reply.text,
-        language=conversation.resident.language,
-        translation=translation_ja,
-        translation_language="ja" if translation_ja else "",
-        machine_translated=machine_translated,
-        kind=reply.kind,
-        payload=reply.to_payload(),
-        delivery=Message.Delivery.PENDING,
-    )
-    enqueue_delivery([message.pk])
-    return message
-
-
-def delivery_changed(conversation: Conversation) -> None:
-    """Tell the console of the conversation's latest ticket that a message went out (or failed to)."""
+    Connected to ``conversations.signals.delivered`` (``handoff.apps``)."""
     ticket = Ticket.objects.filter(conversation=conversation).order_by("-pk").first()
     if ticket is not None:
         _publish(ticket, "message.delivery")
@@ -464,11 +432,11 @@ def reply(
     result = prepared or prepare_reply(ticket, text_ja, canned)
     conversation = ticket.conversation
     notice = machine_translation_notice(result.language) if result.machine else ""
-    message = send_to_resident(
+    [message] = outbox.send(
         conversation,
-        Reply(kind="text", text=result.text, notice=notice),
+        [Reply(kind="text", text=result.text, notice=notice, japanese=text_ja if result.translated else "")],
+        sender=Message.Sender.STAFF,
         staff_user=actor,
-        translation_ja=text_ja if result.translated else "",
         machine_translated=result.machine,
     )
     Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=message.created_at)
@@ -531,7 +499,7 @@ def resolve(ticket: Ticket, *, outcome: str = "", actor=None, note: str = "", as
     if ask_rating and outcome != Ticket.Outcome.SPAM:
         language = ticket.conversation.resident.language or ticket.language
         try:
-            send_to_resident(ticket.conversation, rating_question(ticket, language), sender=Message.Sender.SYSTEM)
+            outbox.send(ticket.conversation, [rating_question(ticket, language)], sender=Message.Sender.SYSTEM)
         except Exception:  # the ticket is resolved either way; a failed question is logged on the message
             log.warning("rating question for ticket %s not delivered", ticket.pk, exc_info=True)
     return True

@@ -23,11 +23,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from channels.base import DeliveryContext, InboundMessage, Kind, Reply
+from conversations.adapters import DeliveryContext, DeliveryResult
+from conversations.content import InboundMessage, Kind, Reply
 from conversations.models import Conversation, InboundEvent, Message, Municipality, Resident
 
 from . import rendering
@@ -117,7 +117,9 @@ class LineAdapter:
 
     # --- out -----------------------------------------------------------------------------------
 
-    def deliver(self, conversation: Conversation, messages: list[Message], context: DeliveryContext) -> None:
+    def deliver(
+        self, conversation: Conversation, messages: list[Message], context: DeliveryContext
+    ) -> Iterator[DeliveryResult]:
         order = {m.pk: i for i, m in enumerate(messages)}
         rows = sorted(
             Message.objects.filter(pk__in=order, delivery=Message.Delivery.PENDING),  # unsent meanwhile: dropped
@@ -127,24 +129,24 @@ class LineAdapter:
             return
         resident = conversation.resident
         if resident.unfollowed_at or resident.is_blocked:
-            _finish(rows, Message.Delivery.FAILED, UNFOLLOWED)
+            yield from _finish(rows, Message.Delivery.FAILED, UNFOLLOWED)
             return
         try:
             client = client_for(conversation.municipality)
         except LineError as exc:
-            _finish(rows, Message.Delivery.FAILED, str(exc))
+            yield from _finish(rows, Message.Delivery.FAILED, str(exc))
             return
         units = []
         for row in rows:
             try:
                 objects = rendering.render(_reply_of(row), row.language or resident.language)
             except ValueError as exc:  # cannot be put into LINE's shape: retrying would not help
-                _finish([row], Message.Delivery.FAILED, f"not sendable on LINE: {exc}")
+                yield from _finish([row], Message.Delivery.FAILED, f"not sendable on LINE: {exc}")
                 continue
             if objects:
                 units.append((row, objects))
             else:
-                _finish([row], Message.Delivery.DROPPED, "nothing to send")
+                yield from _finish([row], Message.Delivery.DROPPED, "nothing to send")
         reply_token = context.reply_token
         batches = rendering.pack(units)
         for n, batch in enumerate(batches):
@@ -154,27 +156,21 @@ class LineAdapter:
                     try:
                         sent = client.reply(reply_token, batch.messages)
                     except InvalidReplyToken as exc:
-                        _count(batch.keys, exc.attempts)
+                        yield from _attempts(batch.keys, exc.attempts)
                         log.info("LINE reply token expired or used; pushing instead")
                     reply_token = ""  # valid once either way
                 if sent is None:
                     sent = client.push(resident.channel_user_id, batch.messages, retry_key=str(batch.keys[0].uid))
             except LineError as exc:
-                _count(batch.keys, exc.attempts)
+                yield from _attempts(batch.keys, exc.attempts)
                 failed = [row for later in batches[n:] for row in later.keys]
-                _finish(failed, Message.Delivery.FAILED, str(exc)[:2000])
+                yield from _finish(failed, Message.Delivery.FAILED, str(exc)[:2000])
                 log.warning("LINE delivery of %d message(s) failed: %s", len(failed), exc)
                 return
-            _count(batch.keys, sent.attempts)
+            yield from _attempts(batch.keys, sent.attempts)
             for row, first in zip(batch.keys, batch.firsts, strict=True):
                 line_id = sent.ids[first] if first < len(sent.ids) else ""
-                Message.objects.filter(pk=row.pk).update(
-                    delivery=Message.Delivery.SENT, delivery_error="", channel_message_id=line_id[:128]
-                )
-
-    def push(self, conversation: Conversation, messages: list[Message]) -> None:
-        """Staff replies and hand-off notices: no reply token, so by push."""
-        self.deliver(conversation, messages, DeliveryContext())
+                yield DeliveryResult(row.pk, Message.Delivery.SENT, channel_message_id=line_id)
 
     # --- the loading animation -----------------------------------------------------------------
 
@@ -256,9 +252,11 @@ def _reply_of(message: Message) -> Reply:
     return Reply(text=message.text, kind=message.kind or "text")
 
 
-def _count(rows: list[Message], attempts: int) -> None:
-    Message.objects.filter(pk__in=[r.pk for r in rows]).update(delivery_attempts=F("delivery_attempts") + attempts)
+def _attempts(rows: list[Message], attempts: int) -> Iterator[DeliveryResult]:
+    for row in rows:
+        yield DeliveryResult(row.pk, attempts=attempts)
 
 
-def _finish(rows: list[Message], status: str, error: str) -> None:
-    Message.objects.filter(pk__in=[r.pk for r in rows]).update(delivery=status, delivery_error=error)
+def _finish(rows: list[Message], status: str, error: str) -> Iterator[DeliveryResult]:
+    for row in rows:
+        yield DeliveryResult(row.pk, status, error=error)

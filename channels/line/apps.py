@@ -9,10 +9,13 @@ class LineChannelConfig(AppConfig):
     verbose_name = _("LINE")
 
     def ready(self) -> None:
+        from conversations import adapters
         from conversations.models import Municipality
 
+        from .adapter import LineAdapter
         from .views import forget_channels
 
+        adapters.register(LineAdapter())
         # The webhook remembers channel secrets briefly; a change made here takes effect at once.
         post_save.connect(forget_channels, sender=Municipality, dispatch_uid="line-forget-channels")
         post_delete.connect(forget_channels, sender=Municipality, dispatch_uid="line-forget-channels-delete")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.base import InboundMessage, Kind
+from conversations.content import InboundMessage, Kind
 
 from .rendering import decode_postback
 

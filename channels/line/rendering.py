@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from channels.base import Choice, Reply
+from conversations.content import Choice, Reply
 
 MAX_MESSAGES_PER_CALL = 5
 MAX_TEXT = 5000

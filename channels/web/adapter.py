@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 from django.utils import timezone
 
-from channels.base import DeliveryContext, InboundMessage, Kind
 from conversations import live
+from conversations.adapters import DeliveryContext, DeliveryResult
+from conversations.content import InboundMessage, Kind
 from conversations.models import Conversation, InboundEvent, Message
 
 
@@ -54,9 +56,14 @@ class WebAdapter:
             )
         ]
 
-    def deliver(self, conversation: Conversation, messages: list[Message], context: DeliveryContext) -> None:
+    def deliver(
+        self, conversation: Conversation, messages: list[Message], context: DeliveryContext
+    ) -> Iterator[DeliveryResult]:
+        """The widget fetches stored messages itself: they count as sent, then the open page is told."""
         ids = [m.pk for m in messages]
-        Message.objects.filter(pk__in=ids).update(delivery=Message.Delivery.SENT)
+        for pk in ids:
+            yield DeliveryResult(pk, Message.Delivery.SENT)
+        # Runs once the outbox has recorded them, so the page's fetch finds them sent.
         resident = conversation.resident
         live.publish_to(
             live_channel(conversation.municipality_id, resident.channel_user_id),

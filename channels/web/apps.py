@@ -6,3 +6,10 @@ class WebChannelConfig(AppConfig):
     name = "channels.web"
     label = "web_channel"
     verbose_name = _("Web chat")
+
+    def ready(self) -> None:
+        from conversations import adapters
+
+        from .adapter import WebAdapter
+
+        adapters.register(WebAdapter())

@@ -10,12 +10,13 @@ import threading
 
 import pytest
 
-from channels.base import Choice, InboundMessage, Kind, Reply
 from channels.line import adapter as line_adapter
 from channels.line import client as line_client
 from channels.line.adapter import LineAdapter
 from channels.line.ratelimit import RateLimiter
-from chatbot import compose, pipeline
+from chatbot import answering, compose, pipeline
+from conversations import delivery, outbox
+from conversations.content import Choice, InboundMessage, Kind, Reply
 from conversations.models import InboundEvent, Message, Resident
 from tests.conftest import wait_until
 from tests.fakes.line_api import LOADING, PUSH, REPLY, Scripted, event, media_event, postback_event, text_event
@@ -88,7 +89,7 @@ def test_a_push_already_accepted_under_its_retry_key_counts_as_sent(line_api, li
     assert message.delivery == "sent"
     # As if LINE had accepted the push but its answer was lost: we send again, under the same key.
     Message.objects.filter(pk=message.pk).update(delivery="pending")
-    LineAdapter().push(message.conversation, [message])
+    delivery.deliver(message.conversation, [message])
     assert [c.status for c in line_api.calls(PUSH)] == [200, 409]
     message.refresh_from_db()
     assert message.delivery == "sent" and message.delivery_error == ""
@@ -142,10 +143,10 @@ def test_more_than_five_objects_use_the_reply_token_once_then_push(line_api, lin
     )
     resident = Resident.objects.create(municipality=line_city, channel="line", channel_user_id=USER)
     conversation = resident.conversations.create(municipality=line_city)
-    rows = pipeline.store_replies(stored, conversation, [Reply(text=f"お知らせ {i}") for i in range(7)], "ja")
-    from channels.base import DeliveryContext
+    rows = outbox.send(conversation, [Reply(text=f"お知らせ {i}") for i in range(7)], event=stored, language="ja")
+    from conversations.adapters import DeliveryContext
 
-    LineAdapter().deliver(conversation, rows, DeliveryContext(reply_token=raw["replyToken"]))
+    delivery.deliver(conversation, rows, DeliveryContext(reply_token=raw["replyToken"]))
     reply, push = line_api.delivered()
     assert (reply.path, len(reply.messages)) == (REPLY, 5)
     assert (push.path, len(push.messages)) == (PUSH, 2)
@@ -168,7 +169,7 @@ def test_unfollowed_resident_gets_no_push(line_api, line_city, slept):
         payload=Reply(text="ご連絡です").to_payload(),
         delivery="pending",
     )
-    LineAdapter().push(conversation, [message])
+    delivery.deliver(conversation, [message])
     assert line_api.calls() == []
     message.refresh_from_db()
     assert message.delivery == "failed" and "unfollowed" in message.delivery_error
@@ -246,13 +247,13 @@ def test_unsent_before_delivery_is_dropped_not_sent(line_api, faq, slept, monkey
 
 def test_slow_handling_shows_the_loading_animation(line_api, faq, slept, monkeypatch):
     monkeypatch.setattr(line_adapter, "LOADING_AFTER", 0.05)
-    real = pipeline.answer_text
+    real = answering.answer_text
 
     def slow(*args, **kwargs):  # an answer that takes a while (an LLM call, say): until the animation shows
         wait_until(lambda: line_api.calls(LOADING), timeout=10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "answer_text", slow)
+    monkeypatch.setattr(answering, "answer_text", slow)
     process(faq.municipality, text_event("ソファを捨てたい", user=USER))
     [loading] = line_api.calls(LOADING)
     assert loading.status == 202 and loading.body["chatId"] == USER
@@ -304,7 +305,7 @@ def test_staff_reply_goes_by_push_with_its_uid_as_retry_key(line_api, line_city,
     message = conversation.messages.create(
         direction="out", sender="staff", text=reply.text, payload=reply.to_payload(), delivery="pending"
     )
-    LineAdapter().push(conversation, [message])
+    delivery.deliver(conversation, [message])
     push = line_api.delivered()[-1]
     assert push.path == PUSH and push.body == {
         "to": USER,
@@ -325,7 +326,7 @@ def test_a_message_line_cannot_take_fails_alone(line_api, line_city, slept):
         for r in (bad, Reply(text="ok"))
     ]
     Message.objects.filter(pk__in=[r.pk for r in rows]).update(delivery="pending")
-    LineAdapter().push(conversation, rows)
+    delivery.deliver(conversation, rows)
     for row in rows:
         row.refresh_from_db()
     assert (rows[0].delivery, rows[1].delivery) == ("failed", "sent")
@@ -363,8 +364,8 @@ def test_bot_is_silent_on_line_while_a_person_holds_the_conversation(line_api, f
 def test_a_console_reply_is_pushed_after_the_request_not_inside_it(
     client, line_api, line_city, slept, staff_user, django_capture_on_commit_callbacks
 ):
-    from chatbot.tasks import deliver_messages
     from conversations.models import Membership
+    from conversations.tasks import deliver_messages
     from handoff.models import Ticket
 
     process(line_city, text_event("人と話したいです", user=USER))
@@ -392,7 +393,7 @@ def test_a_console_reply_is_pushed_after_the_request_not_inside_it(
 
 
 def test_staff_messages_go_out_in_the_order_written_whichever_task_runs_first(line_api, line_city, slept):
-    from chatbot.tasks import deliver_messages
+    from conversations.tasks import deliver_messages
 
     process(line_city, event("follow", user=USER))
     conversation = Resident.objects.get(channel_user_id=USER).conversations.get()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from channels.base import Kind
 from channels.line.parsing import parse_event
+from conversations.content import Kind
 from tests.fakes.line_api import event, media_event, postback_event, text_event
 
 USER = "U" + "a" * 32

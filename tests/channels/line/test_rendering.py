@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from channels.base import Choice, Link, Reply
 from channels.line import rendering
 from channels.line.parsing import parse_event
 from chatbot.handlers import LANGUAGE_CHOICES
+from conversations.content import Choice, Link, Reply
 from tests.fakes.line_api import check_message, check_messages, postback_event
 
 

@@ -440,13 +440,13 @@ def test_events_stream_a_staff_reply_with_heartbeats_and_end_in_time(
 ):
     from django.db import connection
 
-    from channels.base import Reply
+    from conversations import outbox
+    from conversations.content import Reply
     from conversations.models import Conversation, Resident
-    from handoff.services import send_to_resident
 
     def console_replies():  # as the staff console does, from another thread (its own connection)
         try:
-            send_to_resident(conversation, Reply(text="担当です", kind="staff"))
+            outbox.send(conversation, [Reply(text="担当です", kind="staff")], sender=Message.Sender.STAFF)
         finally:
             connection.close()
 

@@ -17,10 +17,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from channels.base import Link, Reply
+from conversations import outbox
+from conversations.content import Link, Reply
 from conversations.models import AnswerLog, Conversation, Message
 from handoff.models import Ticket
-from handoff.services import send_to_resident
 from tests.conftest import wait_until
 
 from .conftest import RESIDENT_CARD_ANSWER_EN, RESIDENT_CARD_EN, RESIDENT_CARD_JA, VENDOR
@@ -160,8 +160,10 @@ def test_resident_asks_in_japanese_and_english_gets_a_person_and_a_staff_reply(
 
     # The console replies: it appears without a reload (polling here; SSE in the worker test).
     assert page.locator("[data-madoguchi-widget]").get_attribute("data-transport") == "poll"
-    send_to_resident(
-        Conversation.objects.get(pk=conversation.pk), Reply(text="市民課の山田です。ご用件をどうぞ。", kind="staff")
+    outbox.send(
+        Conversation.objects.get(pk=conversation.pk),
+        [Reply(text="市民課の山田です。ご用件をどうぞ。", kind="staff")],
+        sender=Message.Sender.STAFF,
     )
     staff = panel.locator(".mg-msg.mg-staff")
     expect(staff).to_contain_text("市民課の山田です", timeout=10_000)
@@ -175,7 +177,11 @@ def test_resident_asks_in_japanese_and_english_gets_a_person_and_a_staff_reply(
 
     # Closed panel: a further staff reply shows a badge on the launcher (and is announced).
     panel.locator(".mg-close").click()
-    send_to_resident(Conversation.objects.get(pk=conversation.pk), Reply(text="17時15分までです。", kind="staff"))
+    outbox.send(
+        Conversation.objects.get(pk=conversation.pk),
+        [Reply(text="17時15分までです。", kind="staff")],
+        sender=Message.Sender.STAFF,
+    )
     expect(page.locator(".mg-launcher .mg-badge")).to_be_visible(timeout=10_000)
     page.locator(".mg-launcher").click()
     expect(panel.locator(".mg-msg.mg-staff").last).to_contain_text("17時15分までです")
@@ -230,7 +236,11 @@ def test_staff_reply_arrives_live_over_server_sent_events(live_server, city_faqs
     wait_until(lambda: Conversation.objects.get(pk=conversation.pk).state == "waiting")
 
     # With SSE the safety poll runs every 30 s: a reply within a few seconds came over the stream.
-    send_to_resident(Conversation.objects.get(pk=conversation.pk), Reply(text="担当の佐藤です。", kind="staff"))
+    outbox.send(
+        Conversation.objects.get(pk=conversation.pk),
+        [Reply(text="担当の佐藤です。", kind="staff")],
+        sender=Message.Sender.STAFF,
+    )
     expect(panel.locator(".mg-msg.mg-staff")).to_contain_text("担当の佐藤です", timeout=8_000)
     expect(host).to_have_attribute("data-transport", "sse")
 
@@ -284,7 +294,11 @@ def test_live_stream_is_reopened_with_a_new_ticket_each_time(
 
     # Still live after all that: a staff reply arrives without a reload.
     conversation = conversation_of(page)
-    send_to_resident(Conversation.objects.get(pk=conversation.pk), Reply(text="担当の佐藤です。", kind="staff"))
+    outbox.send(
+        Conversation.objects.get(pk=conversation.pk),
+        [Reply(text="担当の佐藤です。", kind="staff")],
+        sender=Message.Sender.STAFF,
+    )
     expect(panel.locator(".mg-msg.mg-staff")).to_contain_text("担当の佐藤です", timeout=8_000)
     requests.assert_token_never_in_a_url(stored_token(page))
 
@@ -303,7 +317,11 @@ def test_widget_polls_when_the_live_stream_is_unavailable(live_server, city_faqs
     requests.wait_for(page, requests.tickets)  # it tried the stream (with a ticket) ...
     expect(host).to_have_attribute("data-transport", "poll")  # ... and polls instead
     conversation = conversation_of(page)
-    send_to_resident(Conversation.objects.get(pk=conversation.pk), Reply(text="担当の佐藤です。", kind="staff"))
+    outbox.send(
+        Conversation.objects.get(pk=conversation.pk),
+        [Reply(text="担当の佐藤です。", kind="staff")],
+        sender=Message.Sender.STAFF,
+    )
     expect(panel.locator(".mg-msg.mg-staff")).to_contain_text("担当の佐藤です", timeout=10_000)
     expect(host).to_have_attribute("data-transport", "poll")
     assert len(requests.tickets()) <= 3  # it gives up on the stream after a few tries
@@ -387,13 +405,16 @@ def test_script_injection_is_shown_as_text(live_server, municipality, new_page):
     mine = panel.locator(".mg-msg.mg-resident p").first
     expect(mine).to_have_text(attack)
     conversation = conversation_of(page)
-    send_to_resident(
+    outbox.send(
         conversation,
-        Reply(
-            text='<b>bold</b><img src=x onerror="window.__pwned=3">',
-            kind="staff",
-            links=[Link("evil", "javascript:window.__pwned=4"), Link("<i>ok</i>", "https://example.jp/")],
-        ),
+        [
+            Reply(
+                text='<b>bold</b><img src=x onerror="window.__pwned=3">',
+                kind="staff",
+                links=[Link("evil", "javascript:window.__pwned=4"), Link("<i>ok</i>", "https://example.jp/")],
+            )
+        ],
+        sender=Message.Sender.STAFF,
     )
     staff = panel.locator(".mg-msg.mg-staff")
     expect(staff.locator("p")).to_have_text('<b>bold</b><img src=x onerror="window.__pwned=3">', timeout=10_000)

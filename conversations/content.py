@@ -1,17 +1,14 @@
-"""What every channel adapter speaks: neutral inbound messages in, neutral replies out.
+"""What a message says, whatever the channel: ``InboundMessage`` in, ``Reply`` out.
 
-An input side turns one platform request into ``InboundMessage`` objects; an output side sends
-stored outbound ``Message`` rows (whose ``payload`` is a ``Reply``) with the platform's verbs.
-The answer engine never imports a platform SDK; a new channel is one new adapter module.
+A channel adapter (``conversations.adapters``) turns one platform request into ``InboundMessage``
+objects and sends stored outbound ``Message`` rows, whose ``payload`` is a ``Reply``, with the
+platform's verbs. The bot reads and writes only these neutral shapes.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from conversations.models import Conversation, InboundEvent, Message
+from typing import Any
 
 
 class Kind:
@@ -79,18 +76,3 @@ class Reply:
         data["links"] = [Link(**link) for link in data.get("links", [])]
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
-
-
-@dataclass
-class DeliveryContext:
-    reply_token: str = ""
-    slow: bool = False
-
-
-class ChannelAdapter(Protocol):
-    name: str
-
-    def parse(self, event: InboundEvent) -> list[InboundMessage]: ...
-
-    def deliver(self, conversation: Conversation, messages: list[Message], context: DeliveryContext) -> None:
-        """Send the given pending outbound messages, marking each sent or failed."""

@@ -1,0 +1,156 @@
+"""The bot's answer to one question: the engine's decision, logged, turned into replies in the resident's language.
+
+A hand-off decision opens a ticket and tells the resident; an answer is localised (curated
+translation, else machine translation with a notice); staff can read in the console what the bot
+said, in its Japanese original.
+"""
+
+from __future__ import annotations
+
+from django.utils import translation as i18n
+
+from conversations import masking
+from conversations.content import Reply
+from conversations.models import AnswerLog, Conversation, InboundEvent, Message
+from faq.models import FAQ
+from handoff import services as handoff
+from handoff.models import Ticket
+from languages import registry, translation
+
+from . import compose, engine, generation
+
+HANDOFF_REASONS = {
+    engine.Reason.SENSITIVE: Ticket.Reason.SENSITIVE,
+    engine.Reason.ASKED_FOR_PERSON: Ticket.Reason.ASKED_FOR_PERSON,
+    engine.Reason.REPEATED_FAILURE: Ticket.Reason.REPEATED_FAILURE,
+}
+
+
+def answer_text(
+    conversation: Conversation,
+    event: InboundEvent,
+    inbound: Message,
+    text: str,
+    lang: str,
+    *,
+    asked_back_before: bool = False,
+) -> list[Reply]:
+    """Run the engine on a question and return the replies (hand-off included)."""
+    municipality = conversation.municipality
+    history = generation.history_from_conversation(conversation, before=inbound) if inbound else []
+    request = engine.AnswerRequest(
+        municipality, text, lang, conversation, asked_back_before=asked_back_before, history=history
+    )
+    with generation.metered() as meter:
+        decision = engine.answer(request)
+    decision.tokens = meter.total
+    return replies_for(conversation, decision, inbound, text, lang)
+
+
+def replies_for(
+    conversation: Conversation, decision: engine.Decision, inbound: Message | None, text: str, lang: str
+) -> list[Reply]:
+    municipality = conversation.municipality
+    log_row = AnswerLog.objects.create(
+        municipality=municipality,
+        conversation=conversation,
+        message=inbound,
+        query=masking.mask(text),
+        language=lang,
+        candidates=[c.summary() for c in decision.candidates[:10]],
+        decision=decision.status,
+        reason=decision.reason,
+        confidence=decision.confidence,
+        answered_faq_id=(
+            decision.chosen.id
+            if decision.chosen and decision.chosen.kind == "faq" and decision.generated is None
+            else None
+        ),
+        tokens=decision.tokens,
+        latency_ms=decision.latency_ms,
+    )
+    if decision.status == engine.AnswerStatus.HANDOFF:
+        reason = HANDOFF_REASONS.get(decision.reason, Ticket.Reason.LOW_CONFIDENCE)
+        instead = handoff.instead_of_reopening(conversation, reason, text, lang)
+        if instead is not None:  # just after staff resolved: no hand-off loop on "thank you" or a miss
+            AnswerLog.objects.filter(pk=log_row.pk).update(decision=engine.AnswerStatus.ASK_BACK, reason="resolved")
+            return [instead]
+        department = decision.candidates[0].department if decision.candidates else ""
+        handoff.open_ticket(
+            conversation,
+            reason,
+            question=text,
+            candidates=[c.summary() for c in decision.candidates[:5]],
+            department=department,
+        )
+        return [handoff.handoff_notice(conversation, reason, lang)]
+    answer_text_override, notice, title = None, "", None
+    if decision.status == engine.AnswerStatus.ANSWERED and decision.generated is not None:
+        answer_text_override, notice = localised_generated(decision, municipality, lang)
+    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
+        answer_text_override, notice, title = localised_answer(decision.chosen.id, lang, log_row.pk)
+    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and not registry.reads_japanese(lang):
+        text_l, machine, notice_needed = translation.localise_text(
+            decision.chosen.text, lang, municipality=municipality
+        )
+        answer_text_override = text_l
+        notice = translation.notice_for(lang, machine) if notice_needed else ""
+    choice_titles = localised_choices(decision, lang) if decision.status == engine.AnswerStatus.ASK_BACK else {}
+    replies = compose.render(
+        decision,
+        municipality,
+        lang,
+        choice_titles=choice_titles,
+        answer_log_id=log_row.pk,
+        answer_text=answer_text_override,
+        answer_title=title,
+        notice=notice,
+    )
+    if not registry.reads_japanese(lang):  # staff read what the bot said in its Japanese original
+        originals = compose.render(decision, municipality, "ja", answer_log_id=log_row.pk)
+        if len(originals) == len(replies):
+            for reply, original in zip(replies, originals, strict=True):
+                reply.japanese = original.text
+    return replies
+
+
+def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -> tuple[str | None, str, str | None]:
+    """(answer text, notice, title) in the resident's language; None keeps the Japanese original.
+
+    Curated translation > curated cache > machine translation (with a notice) > Japanese (with a
+    notice). For やさしい日本語 without a curated version, a model rewrite when one is configured.
+    """
+    if lang in ("ja", ""):
+        return None, "", None
+    faq = FAQ.objects.filter(pk=faq_id).select_related("municipality").prefetch_related("translations").first()
+    if faq is None:
+        return None, "", None
+    if lang == "ja-easy" and not any(t.language == lang for t in faq.translations.all()):
+        with generation.metered() as meter:
+            easy = generation.easy_japanese(faq.answer, municipality=faq.municipality)
+        generation.add_to_log(answer_log_id, meter.total)
+        if easy:
+            with i18n.override(lang):
+                return easy, i18n.gettext("Rewritten into easy Japanese automatically."), None
+        return None, "", None
+    text, machine, notice_needed = translation.localise_answer(faq, lang)
+    title, _machine_title = translation.localise_question(faq, lang)
+    notice = translation.notice_for(lang, machine) if notice_needed else ""
+    return text, notice, title
+
+
+def localised_choices(decision: engine.Decision, lang: str) -> dict[int, str]:
+    """Ask-back choice labels (FAQ questions) in the resident's language, by FAQ id."""
+    if registry.reads_japanese(lang):
+        return {}
+    ids = [c.id for c in decision.choices if c.kind == "faq"]
+    faqs = FAQ.objects.filter(pk__in=ids).select_related("municipality").prefetch_related("translations")
+    return {faq.pk: translation.localise_question(faq, lang)[0] for faq in faqs}
+
+
+def localised_generated(decision: engine.Decision, municipality, lang: str) -> tuple[str | None, str]:
+    """A generated (Japanese) answer in the resident's language."""
+    if registry.reads_japanese(lang) or decision.generated is None:
+        return None, ""
+    text, machine, notice_needed = translation.localise_text(decision.generated.text, lang, municipality=municipality)
+    return text, translation.notice_for(lang, machine) if notice_needed else ""
