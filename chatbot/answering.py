@@ -11,19 +11,12 @@ from django.utils import translation as i18n
 
 from conversations import masking
 from conversations.content import Reply
-from conversations.models import AnswerLog, Conversation, InboundEvent, Message
+from conversations.models import HANDOFF_REASONS, AnswerLog, AnswerStatus, Conversation, InboundEvent, Message, Reason
 from faq.models import FAQ
 from handoff import services as handoff
-from handoff.models import Ticket
 from languages import registry, translation
 
 from . import compose, engine, generation
-
-HANDOFF_REASONS = {
-    engine.Reason.SENSITIVE: Ticket.Reason.SENSITIVE,
-    engine.Reason.ASKED_FOR_PERSON: Ticket.Reason.ASKED_FOR_PERSON,
-    engine.Reason.REPEATED_FAILURE: Ticket.Reason.REPEATED_FAILURE,
-}
 
 
 def answer_text(
@@ -69,11 +62,11 @@ def replies_for(
         tokens=decision.tokens,
         latency_ms=decision.latency_ms,
     )
-    if decision.status == engine.AnswerStatus.HANDOFF:
-        reason = HANDOFF_REASONS.get(decision.reason, Ticket.Reason.LOW_CONFIDENCE)
+    if decision.status == AnswerStatus.HANDOFF:
+        reason = decision.reason if decision.reason in HANDOFF_REASONS else Reason.LOW_CONFIDENCE
         instead = handoff.instead_of_reopening(conversation, reason, text, lang)
         if instead is not None:  # just after staff resolved: no hand-off loop on "thank you" or a miss
-            AnswerLog.objects.filter(pk=log_row.pk).update(decision=engine.AnswerStatus.ASK_BACK, reason="resolved")
+            AnswerLog.objects.filter(pk=log_row.pk).update(decision=AnswerStatus.ASK_BACK, reason=Reason.RESOLVED)
             return [instead]
         department = decision.candidates[0].department if decision.candidates else ""
         handoff.open_ticket(
@@ -85,17 +78,17 @@ def replies_for(
         )
         return [handoff.handoff_notice(conversation, reason, lang)]
     answer_text_override, notice, title = None, "", None
-    if decision.status == engine.AnswerStatus.ANSWERED and decision.generated is not None:
+    if decision.status == AnswerStatus.ANSWERED and decision.generated is not None:
         answer_text_override, notice = localised_generated(decision, municipality, lang)
-    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
+    elif decision.status == AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
         answer_text_override, notice, title = localised_answer(decision.chosen.id, lang, log_row.pk)
-    elif decision.status == engine.AnswerStatus.ANSWERED and decision.chosen and not registry.reads_japanese(lang):
+    elif decision.status == AnswerStatus.ANSWERED and decision.chosen and not registry.reads_japanese(lang):
         text_l, machine, notice_needed = translation.localise_text(
             decision.chosen.text, lang, municipality=municipality
         )
         answer_text_override = text_l
         notice = translation.notice_for(lang, machine) if notice_needed else ""
-    choice_titles = localised_choices(decision, lang) if decision.status == engine.AnswerStatus.ASK_BACK else {}
+    choice_titles = localised_choices(decision, lang) if decision.status == AnswerStatus.ASK_BACK else {}
     replies = compose.render(
         decision,
         municipality,

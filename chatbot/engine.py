@@ -11,37 +11,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from django.db import models
-from django.utils.translation import gettext_lazy as _
-
+from conversations.models import AnswerStatus, Reason
 from faq import retrieval
 from faq.retrieval import Candidate
 from handoff import triggers
 
 from . import decision as decision_rules
 from . import generation
-
-
-class AnswerStatus(models.TextChoices):
-    """Every outcome has one fixed meaning and, in ``compose``, one fixed message."""
-
-    ANSWERED = "answer", _("answered")
-    ASK_BACK = "ask_back", _("asked back")
-    HANDOFF = "handoff", _("handed off")
-    GUARDRAIL = "guardrail", _("refused by a guardrail")
-    ERROR = "error", _("error")
-
-
-class Reason(models.TextChoices):
-    CONFIDENT = "confident", _("confident match")
-    CLOSE_CANDIDATES = "close_candidates", _("top candidates close")
-    LOW_CONFIDENCE = "low_confidence", _("low confidence")
-    ASKED_FOR_PERSON = "asked_for_person", _("resident asked for a person")
-    SENSITIVE = "sensitive", _("sensitive topic")
-    REPEATED_FAILURE = "repeated_failure", _("repeated failure")
-    EMPTY = "empty", _("empty question")
-    GENERATED = "generated", _("composed from passages")
-    INJECTION = "injection", _("refused: steering attempt")
 
 
 @dataclass

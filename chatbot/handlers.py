@@ -10,10 +10,9 @@ from django.utils.translation import gettext as _
 
 from conversations import inbox, outbox, states
 from conversations.content import Choice, InboundMessage, Kind, Reply
-from conversations.models import AnswerLog, Conversation, InboundEvent, Message
+from conversations.models import AnswerLog, AnswerStatus, Conversation, InboundEvent, Message, Reason
 from faq import retrieval
 from handoff import services as handoff
-from handoff.models import Ticket
 from languages import detection, registry
 
 from . import answering, compose, engine
@@ -81,13 +80,13 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
     elif not states.bot_may_answer(conversation.state):
         handoff.add_resident_message(conversation, inbound)
     elif action == "person":
-        decision = engine.Decision(engine.AnswerStatus.HANDOFF, engine.Reason.ASKED_FOR_PERSON)
+        decision = engine.Decision(AnswerStatus.HANDOFF, Reason.ASKED_FOR_PERSON)
         question = _last_question(conversation, inbound) or label or action
         replies = answering.replies_for(conversation, decision, inbound, question, lang)
     elif action == "pick":
         replies = _picked(conversation, data, inbound, lang)
     elif action == "none":
-        decision = engine.Decision(engine.AnswerStatus.HANDOFF, engine.Reason.LOW_CONFIDENCE)
+        decision = engine.Decision(AnswerStatus.HANDOFF, Reason.LOW_CONFIDENCE)
         question = _last_question(conversation, inbound) or label or action
         replies = answering.replies_for(conversation, decision, inbound, question, lang)
     else:
@@ -124,7 +123,7 @@ def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str)
     if candidate is None:
         with translation.override(lang):
             return [Reply(kind="notice", text=_("Sorry, that answer is no longer available. Please ask again."))]
-    decision = engine.Decision(engine.AnswerStatus.ANSWERED, "picked", [candidate], candidate, 1.0)
+    decision = engine.Decision(AnswerStatus.ANSWERED, Reason.PICKED, [candidate], candidate, 1.0)
     return answering.replies_for(conversation, decision, inbound, candidate.title, lang)
 
 
@@ -138,8 +137,8 @@ def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:
     streak = conversation.unhelpful_streak + 1
     Conversation.objects.filter(pk=conversation.pk).update(unhelpful_streak=streak)
     if streak >= 2 and states.bot_may_answer(conversation.state):
-        handoff.open_ticket(conversation, Ticket.Reason.REPEATED_FAILURE)
-        return handoff.handoff_notice(conversation, Ticket.Reason.REPEATED_FAILURE, lang)
+        handoff.open_ticket(conversation, Reason.REPEATED_FAILURE)
+        return handoff.handoff_notice(conversation, Reason.REPEATED_FAILURE, lang)
     return compose.feedback_thanks(lang, False)
 
 

@@ -30,11 +30,3 @@ def process_event(self, event_id: int) -> str:
 def enqueue(event_id: int) -> None:
     """Queue processing once the event row is committed (workers must be able to read it)."""
     transaction.on_commit(lambda: process_event.delay(event_id))
-
-
-@shared_task(name="chatbot.purge_expired", acks_late=True)
-def purge_expired() -> dict:
-    """Delete conversation texts past each municipality's retention period (daily, by Celery beat)."""
-    from . import retention
-
-    return {slug: counts.as_dict() for slug, counts in retention.purge_expired().items()}

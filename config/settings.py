@@ -60,7 +60,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.MadoguchiAdminConfig",  # django.contrib.admin with Madoguchi's site (config.admin)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "faq",
     "handoff",
     "chatbot",
+    "dashboard",
     "channels.web",
     "channels.line",
 ]
@@ -100,7 +101,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.views.login_locked"
-AXES_CLIENT_IP_CALLABLE = "config.views.client_ip"  # honours CLIENT_IP_HEADER behind a proxy
+AXES_CLIENT_IP_CALLABLE = "conversations.http.client_ip"  # honours CLIENT_IP_HEADER behind a proxy
 AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
@@ -109,7 +110,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -155,7 +156,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Asia/Tokyo"
 # `celery -A chatbot beat`: conversation texts past each municipality's retention period, nightly.
 CELERY_BEAT_SCHEDULE = {
-    "purge-expired": {"task": "chatbot.purge_expired", "schedule": crontab(hour=3, minute=15)},
+    "purge-expired": {"task": "dashboard.purge_expired", "schedule": crontab(hour=3, minute=15)},
 }
 
 if REDIS_URL:

@@ -13,7 +13,7 @@ urlpatterns = [
     path("", include("channels.web.urls")),
     path("", include("channels.line.urls")),
     path("", include("handoff.urls")),
-    path("", include("chatbot.dashboard.urls")),
+    path("", include("dashboard.urls")),
 ]
 
 if settings.DEMO_SITE_ENABLED:

@@ -51,10 +51,4 @@ def home(request: HttpRequest):
 def login_locked(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """What django-axes answers when a user name has failed to log in too often from one address."""
     minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
-    return render(request, "chatbot/login_locked.html", {"minutes": minutes}, status=429)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: from ``CLIENT_IP_HEADER`` behind a reverse proxy, else the connection's."""
-    header = settings.CLIENT_IP_HEADER
-    return (header and request.META.get(header)) or request.META.get("REMOTE_ADDR") or None
+    return render(request, "login_locked.html", {"minutes": minutes}, status=429)

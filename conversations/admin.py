@@ -1,15 +1,14 @@
-from django import forms
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+from urllib.parse import urlencode
 
-from chatbot.dashboard.actions import erase_personal_data
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext_lazy as _
 
 from .models import AnswerLog, Conversation, InboundEvent, Membership, Message, Municipality, Resident
 from .tenancy import Role, TenantScopedAdmin
-
-admin.site.site_header = _("Madoguchi administration")
-admin.site.site_title = _("Madoguchi")
-admin.site.index_title = _("City content and settings")
 
 
 class MunicipalityForm(forms.ModelForm):
@@ -129,6 +128,21 @@ class ConversationAdmin(TenantScopedAdmin):
     list_filter = ["state", "municipality"]
     readonly_fields = ["municipality", "resident", "state", "owner", "unhelpful_streak"]
     inlines = [MessageInline]
+
+
+# Deleting a resident's data on request: this action opens the dashboard's confirmation page for the
+# selected residents, where the reason is recorded and the deletion audited.
+@admin.action(description=_("Delete personal data on request…"), permissions=["view"])
+def erase_personal_data(modeladmin, request, queryset):
+    cities = set(queryset.values_list("municipality__slug", flat=True))
+    if len(cities) != 1:
+        modeladmin.message_user(
+            request, gettext_now("Select residents of one municipality at a time."), messages.WARNING
+        )
+        return None
+    ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+    url = reverse("dashboard:erase", args=[cities.pop()])
+    return redirect(f"{url}?{urlencode({'residents': ids})}")
 
 
 @admin.register(Resident)

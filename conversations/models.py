@@ -265,6 +265,36 @@ class InboundEvent(models.Model):
         return f"{self.channel}:{self.channel_event_id} ({self.event_type})"
 
 
+class AnswerStatus(models.TextChoices):
+    """What the bot did with a question. Every outcome has one fixed meaning and one fixed message."""
+
+    ANSWERED = "answer", _("answered")
+    ASK_BACK = "ask_back", _("asked back")
+    HANDOFF = "handoff", _("handed off")
+    GUARDRAIL = "guardrail", _("refused by a guardrail")
+    ERROR = "error", _("error")
+
+
+class Reason(models.TextChoices):
+    """Why: one list for the answer log, the hand-off queue, the dashboard and ``evaluate``."""
+
+    CONFIDENT = "confident", _("confident match")
+    PICKED = "picked", _("resident picked a choice")
+    GENERATED = "generated", _("composed from passages")
+    CLOSE_CANDIDATES = "close_candidates", _("top candidates close")
+    LOW_CONFIDENCE = "low_confidence", _("bot not confident")
+    ASKED_FOR_PERSON = "asked_for_person", _("resident asked for a person")
+    SENSITIVE = "sensitive", _("sensitive topic")
+    REPEATED_FAILURE = "repeated_failure", _("two unhelpful answers")
+    EMPTY = "empty", _("empty question")
+    INJECTION = "injection", _("refused: steering attempt")
+    RESOLVED = "resolved", _("just after staff resolved")
+
+
+# The reasons a conversation goes to staff (a hand-off ticket's reason).
+HANDOFF_REASONS = (Reason.LOW_CONFIDENCE, Reason.ASKED_FOR_PERSON, Reason.SENSITIVE, Reason.REPEATED_FAILURE)
+
+
 class AnswerLog(models.Model):
     """What the engine saw and decided for one question; feedback lands here later."""
 

@@ -374,8 +374,6 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         own = [
             path("import/", wrap(views.import_view), name="faq_faq_import"),
             path("export/", wrap(views.export_view), name="faq_faq_export"),
-            path("try/", wrap(views.try_view), name="faq_faq_try"),
-            path("unanswered/", wrap(views.unanswered_view), name="faq_faq_unanswered"),
         ]
         return own + super().get_urls()
 

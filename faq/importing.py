@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from chatbot import spreadsheet
+from faq import spreadsheet
 
 from .models import FAQ, FAQTranslation
 

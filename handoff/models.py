@@ -10,15 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from conversations.models import Conversation, Municipality
+from conversations.models import HANDOFF_REASONS, Conversation, Municipality, Reason
 
 
 class Ticket(models.Model):
-    class Reason(models.TextChoices):
-        LOW_CONFIDENCE = "low_confidence", _("bot not confident")
-        ASKED_FOR_PERSON = "asked_for_person", _("resident asked for a person")
-        SENSITIVE = "sensitive", _("sensitive topic")
-        REPEATED_FAILURE = "repeated_failure", _("two unhelpful answers")
+    Reason = Reason  # the one list of reasons (conversations.models); a ticket takes a hand-off reason
 
     class Priority(models.IntegerChoices):
         URGENT = 0, _("urgent")
@@ -38,7 +34,7 @@ class Ticket(models.Model):
 
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="tickets")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="tickets")
-    reason = models.CharField(_("reason"), max_length=24, choices=Reason.choices)
+    reason = models.CharField(_("reason"), max_length=24, choices=[(r.value, r.label) for r in HANDOFF_REASONS])
     priority = models.IntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     department = models.CharField(_("department"), max_length=100, blank=True)
@@ -234,7 +230,7 @@ class AuditEvent(models.Model):
         NOTE = "note", _("added an internal note")
         RESOLVE = "resolve", pgettext_lazy("audit log action", "resolved")
         FAQ_DRAFT = "faq_draft", _("made an FAQ draft")
-        # Written by chatbot.retention through handoff.services.audit:
+        # Written by dashboard.retention through handoff.services.audit:
         RETENTION_PURGE = "retention_purge", _("deleted expired personal data")
         ERASE_RESIDENT = "erase_resident", _("erased a resident's data on request")
 

@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
-from config.views import client_ip
 from conversations import live
+from conversations.http import client_ip
 from conversations.masking import mask
 from conversations.models import AnswerLog, Channel, Message
 from languages import registry

@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from chatbot.dashboard import metrics
 from conversations.models import AnswerLog, Conversation, InboundEvent, Membership, Message, Municipality, Resident
+from dashboard import metrics
 from languages.models import CachedTranslation, GlossaryTerm
 
 Role = Membership.Role

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from conversations.commands import municipality_from_slug
 from conversations.models import Municipality
 from faq.search.index import build
 from faq.search.loader import load_entries, prune_embedding_cache
@@ -26,9 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         if opts["municipality"]:
-            municipalities = list(Municipality.objects.filter(slug=opts["municipality"]))
-            if not municipalities:
-                raise CommandError(f"no municipality with slug {opts['municipality']!r}")
+            municipalities = [municipality_from_slug(opts["municipality"])]
         else:
             municipalities = list(Municipality.objects.order_by("slug"))
         # Rows written from now on (by this run or by other processes) are never pruned by this run.

@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from conversations.models import Municipality
+from conversations.commands import municipality_from_slug
 from faq import importing
 
 
@@ -14,9 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--translations", action="store_true", help="Export the curated translations instead.")
 
     def handle(self, *args, **opts):
-        municipality = Municipality.objects.filter(slug=opts["municipality"]).first()
-        if municipality is None:
-            raise CommandError(f"No municipality {opts['municipality']!r}.")
+        municipality = municipality_from_slug(opts["municipality"])
         fmt = opts["format"] or (importing.format_of(opts["output"]) if opts["output"] else "csv")
         write = importing.write_translations if opts["translations"] else importing.write_export
         if opts["output"]:

@@ -3,7 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from conversations.models import Municipality
+from conversations.commands import municipality_from_slug
 from faq import importing
 
 
@@ -26,9 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        municipality = Municipality.objects.filter(slug=opts["municipality"]).first()
-        if municipality is None:
-            raise CommandError(f"No municipality {opts['municipality']!r}.")
+        municipality = municipality_from_slug(opts["municipality"])
         try:
             rows = list(importing.read_rows(opts["file"], fmt=opts["format"]))
         except (FileNotFoundError, IsADirectoryError):

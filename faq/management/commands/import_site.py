@@ -3,7 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from conversations.models import Municipality
+from conversations.commands import municipality_from_slug
 from faq import sitecrawl
 
 
@@ -45,9 +45,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="Do not show the progress bar.")
 
     def handle(self, *args, **opts):
-        municipality = Municipality.objects.filter(slug=opts["municipality"]).first()
-        if municipality is None:
-            raise CommandError(f"No municipality {opts['municipality']!r}.")
+        municipality = municipality_from_slug(opts["municipality"])
         if opts["max_pages"] < 1:
             raise CommandError("--max-pages must be at least 1.")
         show = not opts["no_progress"] and sys.stderr.isatty()

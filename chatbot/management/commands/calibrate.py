@@ -6,9 +6,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chatbot import decision
-from conversations.models import Municipality
-from faq.search import evaluation
+from chatbot import decision, evaluation
+from conversations.commands import municipality_from_slug
 
 
 class Command(BaseCommand):
@@ -28,9 +27,7 @@ class Command(BaseCommand):
         target = opts["target_precision"]
         if not 0 < target <= 1:
             raise CommandError("--target-precision must be in (0, 1]")
-        municipality = Municipality.objects.filter(slug=opts["municipality"]).first()
-        if municipality is None:
-            raise CommandError(f"no municipality with slug {opts['municipality']!r}")
+        municipality = municipality_from_slug(opts["municipality"])
         try:
             queries = evaluation.load_queries(opts["queries"])
         except evaluation.QueryFileError as exc:

@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from chatbot import evaluation
 from chatbot.decision import Thresholds
+from chatbot.evaluation import Outcome, Query
 from faq import retrieval
-from faq.search import evaluation
-from faq.search.evaluation import Outcome, Query
 
 KEYS = {
     "hit@1",

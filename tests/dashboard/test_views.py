@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from conversations.models import Membership
 
-from .test_dashboard_seed import END, PHONE_TEXT, START, build_seed
+from .test_seed import END, PHONE_TEXT, START, build_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +137,7 @@ def test_unanswered_questions_offer_an_faq_draft_to_editors(client, seeded, staf
     html = client.get(url, WEEK).content.decode()
     assert "090-1234-5678" not in html and "[PHONE]" in html
     links = re.findall(r'href="(/admin/faq/faq/add/\?[^"]+)"', html)
-    assert len(links) == 4
+    assert len(links) == 5  # one per group; C11's unpicked ask-back counts since the two pages share one rule
     params = parse_qs(urlparse(links[0].replace("&amp;", "&")).query)
     city = str(seeded.city.pk)
     assert params == {"question": ["ペットの犬を登録したい"], "status": ["draft"], "municipality": [city]}
@@ -234,7 +234,7 @@ def test_staff_of_one_city_cannot_erase_another_citys_resident(client, seeded, s
 def test_admin_action_opens_the_confirmation_page(rf, seeded, django_user_model):
     from django.contrib import admin
 
-    from chatbot.dashboard.actions import erase_personal_data
+    from conversations.admin import erase_personal_data
     from conversations.models import Resident
 
     request = rf.post("/admin/conversations/resident/")

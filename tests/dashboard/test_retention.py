@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
-from chatbot import retention
 from conversations.models import AnswerLog, Conversation, InboundEvent, Message, Resident
+from dashboard import retention
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 7, 20, 3, 15, tzinfo=UTC)
@@ -167,7 +167,7 @@ def test_each_municipality_by_its_own_period(cities):
 
 
 def test_counts_survive_the_purge(cities):
-    from chatbot.dashboard import metrics
+    from dashboard import metrics
 
     a, _b = cities
     old_day = a.ages["old"].astimezone(metrics.Filters(a.municipality, NOW.date(), NOW.date()).tz).date()
@@ -200,7 +200,7 @@ def test_purge_is_audited(cities):
 
 
 def test_the_celery_task_and_its_schedule(cities, settings):
-    from chatbot import tasks
+    from dashboard import tasks
 
     assert settings.CELERY_BEAT_SCHEDULE["purge-expired"]["task"] == tasks.purge_expired.name
     result = tasks.purge_expired.apply().get()  # by the real clock
@@ -211,7 +211,7 @@ def test_the_celery_task_and_its_schedule(cities, settings):
 def test_the_task_purges_by_the_real_clock(make_municipality):
     from django.utils import timezone
 
-    from chatbot import tasks
+    from dashboard import tasks
 
     city = make_municipality("ccc", retention_days=90)
     resident = Resident.objects.create(municipality=city, channel="web", channel_user_id="w1")
@@ -279,7 +279,7 @@ def test_mask_queries_only_changes_what_holds_personal_data(make_municipality):
 
 @pytest.mark.integration
 def test_a_real_worker_runs_the_beat_task(make_municipality, celery_worker):
-    """What beat sends ("chatbot.purge_expired" by name) is executed by a real worker."""
+    """What beat sends ("dashboard.purge_expired" by name) is executed by a real worker."""
     from django.utils import timezone
 
     from config.celery import app
@@ -296,5 +296,5 @@ def test_a_real_worker_runs_the_beat_task(make_municipality, celery_worker):
         created_at=timezone.now() - timedelta(days=91),
     )
     celery_worker()
-    app.send_task("chatbot.purge_expired")
+    app.send_task("dashboard.purge_expired")
     assert wait_until(lambda: Message.objects.filter(pk=old.pk, text="").exists())

@@ -37,11 +37,12 @@ from django.db.models import Q
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from conversations.models import AnswerLog, Channel, Message, Municipality
+from conversations.models import HANDOFF_REASONS, AnswerLog, Channel, Message, Municipality
 from handoff.hours import schedule_for
 from languages import registry
 from languages.models import CachedTranslation
 
+from . import unanswered as unanswered_rule
 from .clusters import cluster_questions
 from .freshness import CONTENT_TABLES
 from .tables import ChartSpec, Column, Table, pct
@@ -53,8 +54,6 @@ MAX_RANGE_DAYS = 400
 # Answer log decisions (chatbot.engine.AnswerStatus values; repeated here to keep this module light).
 ANSWERED = "answer"
 HANDOFF = "handoff"
-# Hand-offs that are not a gap in the content: the resident asked for a person, or a sensitive topic.
-NOT_CONTENT_GAPS = ("asked_for_person", "sensitive")
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -323,11 +322,9 @@ def resolution(f: Filters) -> Table:
 
 
 def handoff_reasons(f: Filters) -> Table:
-    from handoff.models import Ticket
-
     counts = Counter(tickets(f).values_list("reason", flat=True))
-    names = dict(Ticket.Reason.choices)
-    order = [r for r, _label in Ticket.Reason.choices] + sorted(set(counts) - set(names))
+    names = {r.value: r.label for r in HANDOFF_REASONS}
+    order = [r.value for r in HANDOFF_REASONS] + sorted(set(counts) - set(names))
     total = sum(counts.values())
     rows = [[str(names.get(r, r)), counts[r], pct(counts[r], total)] for r in order]
     return Table(
@@ -553,48 +550,8 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def unanswered_questions(f: Filters) -> list[tuple[str, str]]:
-    """(masked question, language) for each question the bot could not answer well in the period.
-
-    Content gaps only: hand-offs for low confidence or repeated failure, and answers marked not
-    helpful. When the log came from a button (e.g. "none of these"), the question is the resident's
-    last typed question before it.
-    """
-    from conversations.masking import mask
-
-    gap = (Q(decision=HANDOFF) & ~Q(reason__in=NOT_CONTENT_GAPS)) | (
-        Q(decision=ANSWERED) & Q(feedback=AnswerLog.Feedback.UNHELPFUL)
-    )
-    rows = list(
-        answer_logs(f)
-        .filter(gap)
-        .order_by("created_at", "pk")
-        .values_list("pk", "conversation_id", "query", "language", "message__kind", "created_at")
-    )
-    from_buttons = [r for r in rows if r[4] == "postback" and r[1] is not None]
-    typed_before: dict[int, str] = {}
-    for pk, conversation_id, _q, _lang, _kind, created_at in from_buttons:
-        earlier = (
-            AnswerLog.objects.filter(conversation_id=conversation_id, created_at__lte=created_at, pk__lt=pk)
-            .exclude(message__kind="postback")
-            .exclude(query="")
-            .order_by("-created_at", "-pk")
-            .values_list("query", flat=True)
-            .first()
-        )
-        typed_before[pk] = earlier or ""
-    out = []
-    seen_typed: set[tuple[int | None, str]] = set()
-    for pk, conversation_id, query, lang, kind, _created in rows:
-        text = typed_before.get(pk, "") if kind == "postback" else query
-        text = mask(" ".join((text or "").split()))
-        if not text:
-            continue
-        key = (conversation_id, text)
-        if kind == "postback" and key in seen_typed:
-            continue  # the same typed question already counted (e.g. asked back, then "none of these")
-        seen_typed.add(key)
-        out.append((text, lang or ""))
-    return out
+    """(masked question, language) for each question the bot could not answer in the period (``unanswered``)."""
+    return [(q.text, q.language) for q in unanswered_rule.questions(answer_logs(f))]
 
 
 def unanswered(f: Filters, *, method: str = "auto") -> Table:
@@ -618,7 +575,10 @@ def unanswered(f: Filters, *, method: str = "auto") -> Table:
             Column("languages", _("Languages")),
         ],
         rows,
-        note=_("Hand-offs because the bot was unsure, and answers marked not helpful. Personal data is masked."),
+        note=_(
+            "Hand-offs because the bot was unsure, questions asked back without a choice picked, and answers "
+            "marked not helpful. Personal data is masked."
+        ),
         extra={"clusters": clusters},
     )
 

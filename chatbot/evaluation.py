@@ -31,6 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from languages import detection, registry
+
+from . import engine
+from .decision import decide
+
 
 class QueryFileError(ValueError):
     pass
@@ -114,8 +119,6 @@ def load_queries(patterns: Sequence[str]) -> list[Query]:
 
 
 def query_language(query: Query) -> str:
-    from languages import detection, registry
-
     if query.language:
         return registry.normalise_code(query.language) or query.language
     code, _source = detection.resolve("", "", query.text)
@@ -123,8 +126,6 @@ def query_language(query: Query) -> str:
 
 
 def run(municipality, queries: Iterable[Query], *, progress: bool = False) -> list[Outcome]:
-    from chatbot import engine
-
     queries = list(queries)
     bar = None
     if progress:
@@ -220,8 +221,6 @@ SCORE_DECIDED = {"confident", "close_candidates", "low_confidence"}
 
 def redecide(outcomes: Sequence[Outcome], thresholds) -> list[str]:
     """What the engine would decide with other thresholds (hand-off triggers keep their decision)."""
-    from chatbot.decision import decide
-
     return [decide(o.scores, thresholds) if o.reason in SCORE_DECIDED else o.decision for o in outcomes]
 
 

@@ -7,10 +7,10 @@ manage.py purge_expired --municipality mihon
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from chatbot import retention
-from conversations.models import Municipality
+from conversations.commands import municipalities_from_slugs
+from dashboard import retention
 
 
 class Command(BaseCommand):
@@ -21,12 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--municipality", action="append", metavar="SLUG", help="Only this municipality.")
 
     def handle(self, *args, dry_run: bool = False, municipality: list[str] | None = None, **options):
-        cities = Municipality.objects.order_by("pk")
-        if municipality:
-            cities = cities.filter(slug__in=municipality)
-            missing = set(municipality) - set(cities.values_list("slug", flat=True))
-            if missing:
-                raise CommandError(f"no such municipality: {', '.join(sorted(missing))}")
+        cities = municipalities_from_slugs(municipality)
         result = retention.purge_expired(municipalities=cities, dry_run=dry_run)
         verb = "due" if dry_run else "purged"
         for slug, counts in result.items():

@@ -24,12 +24,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from chatbot import retention, spreadsheet
-from config.views import client_ip
+from conversations.http import client_ip
 from conversations.models import AnswerLog, Channel, Conversation, Municipality, Resident
 from conversations.tenancy import Role, municipalities_for
+from faq import spreadsheet
 
-from . import freshness, metrics
+from . import freshness, metrics, retention
 
 VIEW_ROLES = (Role.STAFF, Role.EDITOR, Role.CITY_ADMIN)
 EDIT_ROLES = (Role.EDITOR, Role.CITY_ADMIN)

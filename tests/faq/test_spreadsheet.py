@@ -1,6 +1,6 @@
 import pytest
 
-from chatbot.spreadsheet import defuse, restore
+from faq.spreadsheet import defuse, restore
 
 
 def test_numbers_stay_numbers():

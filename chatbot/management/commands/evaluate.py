@@ -1,4 +1,4 @@
-"""Measure retrieval and the answer decision on query files (see faq.search.evaluation)."""
+"""Measure retrieval and the answer decision on query files (see chatbot.evaluation)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations.models import Municipality
-from faq.search import evaluation
+from chatbot import evaluation
+from conversations.commands import municipality_from_slug
 
 
 class Command(BaseCommand):
@@ -24,9 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
 
     def handle(self, *args, **opts):
-        municipality = Municipality.objects.filter(slug=opts["municipality"]).first()
-        if municipality is None:
-            raise CommandError(f"no municipality with slug {opts['municipality']!r}")
+        municipality = municipality_from_slug(opts["municipality"])
         try:
             queries = evaluation.load_queries(opts["queries"])
         except evaluation.QueryFileError as exc:

@@ -1,0 +1,35 @@
+"""The admin site: Madoguchi's titles, and the editor pages that other apps add to the FAQ admin.
+
+"Try a question" runs the bot (``chatbot``) and the unanswered questions are the dashboard's
+(``dashboard``); both sit beside the FAQ list at ``admin/faq/faq/...`` because that is where
+editors work, and only the project, at the top, may wire an upper app's views into a lower one's pages.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from chatbot.admin_views import try_view
+from dashboard.admin_views import unanswered_view
+from faq.models import FAQ
+
+
+class MadoguchiAdminSite(admin.AdminSite):
+    site_header = _("Madoguchi administration")
+    site_title = _("Madoguchi")
+    index_title = _("City content and settings")
+
+    def get_urls(self):
+        def faq_page(view):
+            def inner(request, *args, **kwargs):
+                return view(self._registry[FAQ], request, *args, **kwargs)
+
+            return self.admin_view(inner)
+
+        return [
+            path("faq/faq/try/", faq_page(try_view), name="faq_faq_try"),
+            path("faq/faq/unanswered/", faq_page(unanswered_view), name="faq_faq_unanswered"),
+            *super().get_urls(),
+        ]

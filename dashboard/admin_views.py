@@ -1,0 +1,186 @@
+"""The editors' list of unanswered and thumbs-down questions, grouped, each with "Create FAQ from this".
+
+An editor page of the FAQ admin (``config.admin`` serves it at ``admin/faq/faq/unanswered/``).
+Which questions are unanswered is ``dashboard.unanswered`` alone, as on the dashboard.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conversations.models import AnswerLog, Municipality
+from faq.views import READ_ROLES, WRITE_ROLES, cities, editor_context, require_cities
+
+from . import unanswered
+
+MAX_LOG_ROWS = 5000
+MAX_GROUPS = 200
+_KATAKANA = re.compile(r"[\u30a1-\u30f6]")
+
+
+def normalise_query(text: str) -> str:
+    """The grouping key of a question: width, case, kana and punctuation folded away."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _KATAKANA.sub(lambda m: chr(ord(m.group()) - 0x60), text)
+    return re.sub(r"[\W_]+", "", text)
+
+
+@dataclass
+class Gap:
+    key: tuple
+    municipality: Municipality
+    texts: Counter = field(default_factory=Counter)
+    count: int = 0
+    handoff: int = 0
+    ask_back: int = 0
+    unhelpful: int = 0
+    languages: Counter = field(default_factory=Counter)
+    last_seen: dt.datetime | None = None
+    top: Counter = field(default_factory=Counter)
+    top_titles: dict = field(default_factory=dict)
+    top_scores: list = field(default_factory=list)
+    answered: Counter = field(default_factory=Counter)
+
+    @property
+    def question(self) -> str:
+        return self.texts.most_common(1)[0][0]
+
+    @property
+    def variants(self) -> list[str]:
+        return [t for t, _n in self.texts.most_common(11)[1:]]
+
+    @property
+    def top_candidate(self) -> dict | None:
+        if not self.top:
+            return None
+        key, n = self.top.most_common(1)[0]
+        return {**self.top_titles[key], "times": n}
+
+    @property
+    def best_score(self) -> float | None:
+        return max(self.top_scores) if self.top_scores else None
+
+    @property
+    def answered_faq_ids(self) -> list[int]:
+        return [pk for pk, _n in self.answered.most_common(3)]
+
+
+def questions_for(allowed, *, days: int, municipality=None, kind: str = "") -> list[unanswered.Question]:
+    since = timezone.now() - dt.timedelta(days=days)
+    logs = AnswerLog.objects.filter(municipality__in=allowed, created_at__gte=since)
+    if municipality is not None:
+        logs = logs.filter(municipality=municipality)
+    newest = logs.filter(unanswered.gap_filter(kind)).order_by("-created_at").values("pk")[:MAX_LOG_ROWS]
+    return unanswered.questions(AnswerLog.objects.filter(pk__in=newest), kind=kind)
+
+
+def group_gaps(questions: list[unanswered.Question], municipalities: dict, *, by: str = "text") -> list[Gap]:
+    """Group questions by their normalised text, or by the candidate they came closest to."""
+    groups: dict[tuple, Gap] = {}
+    for question in questions:
+        first = question.top
+        if by == "candidate" and first:
+            key = (question.municipality_id, "candidate", first.get("kind"), first.get("id"))
+        else:
+            key = (question.municipality_id, "text", normalise_query(question.text) or question.text)
+        gap = groups.get(key)
+        if gap is None:
+            gap = groups[key] = Gap(key, municipalities[question.municipality_id])
+        gap.count += 1
+        gap.texts[question.text] += 1
+        setattr(gap, question.kind, getattr(gap, question.kind) + 1)
+        if question.kind == unanswered.UNHELPFUL and question.answered_faq_id:
+            gap.answered[question.answered_faq_id] += 1
+        gap.languages[question.language or "?"] += 1
+        if gap.last_seen is None or question.created_at > gap.last_seen:
+            gap.last_seen = question.created_at
+        if first:
+            ckey = (first.get("kind"), first.get("id"))
+            gap.top[ckey] += 1
+            gap.top_titles[ckey] = {
+                "kind": first.get("kind"),
+                "id": first.get("id"),
+                "external_id": first.get("external_id", ""),
+                "title": first.get("title", ""),
+            }
+            with contextlib.suppress(TypeError, ValueError):
+                gap.top_scores.append(float(first.get("score", 0.0)))
+    return sorted(groups.values(), key=lambda g: (-g.count, -(g.last_seen.timestamp() if g.last_seen else 0)))
+
+
+def create_faq_url(gap: Gap) -> str:
+    params = {
+        "municipality": gap.municipality.pk,
+        "question": gap.question,
+        "status": "draft",
+    }
+    if gap.variants:
+        params["alt_questions"] = "\n".join(gap.variants)
+    return reverse("admin:faq_faq_add") + "?" + urlencode(params)
+
+
+def unanswered_view(model_admin, request):
+    allowed = require_cities(request, READ_ROLES)
+    writable = set(cities(request, WRITE_ROLES).values_list("pk", flat=True))
+    try:
+        days = max(1, min(365, int(request.GET.get("days", 30))))
+    except ValueError:
+        days = 30
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in unanswered.KINDS else ""
+    by = "candidate" if request.GET.get("by") == "candidate" else "text"
+    municipality = None
+    if request.GET.get("municipality"):
+        municipality = (
+            allowed.filter(pk=request.GET["municipality"]).first() if request.GET["municipality"].isdigit() else None
+        )
+        if municipality is None:
+            return redirect(request.path)
+    questions = questions_for(allowed, days=days, municipality=municipality, kind=kind)
+    gaps = group_gaps(questions, {m.pk: m for m in allowed}, by=by)
+    for gap in gaps[:MAX_GROUPS]:
+        gap.can_create = gap.municipality.pk in writable
+        gap.create_url = create_faq_url(gap) if gap.can_create else ""
+        top = gap.top_candidate
+        if top and top["kind"] == "faq" and top.get("id"):
+            gap.top_url = reverse("admin:faq_faq_change", args=[top["id"]])
+        elif top and top["kind"] == "chunk" and top.get("id"):
+            gap.top_url = reverse("admin:faq_chunk_change", args=[top["id"]])
+        else:
+            gap.top_url = ""
+        gap.answered_urls = [reverse("admin:faq_faq_change", args=[pk]) for pk in gap.answered_faq_ids]
+    return TemplateResponse(
+        request,
+        "dashboard/admin/unanswered.html",
+        editor_context(
+            model_admin,
+            request,
+            _("Unanswered and thumbs-down questions"),
+            gaps=gaps[:MAX_GROUPS],
+            total_groups=len(gaps),
+            days=days,
+            kind=kind,
+            by=by,
+            municipality=municipality,
+            municipalities=allowed if allowed.count() > 1 else [],
+            day_choices=[7, 30, 90, 365],
+            kind_choices=[
+                ("", _("all")),
+                (unanswered.HANDED_OFF, _("handed off")),
+                (unanswered.ASKED_BACK, _("asked back")),
+                (unanswered.UNHELPFUL, _("thumbs down")),
+            ],
+        ),
+    )
