@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from languages import detection, registry
 
@@ -129,8 +130,6 @@ def run(municipality, queries: Iterable[Query], *, progress: bool = False) -> li
     queries = list(queries)
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(queries), desc="queries", unit="q")
     outcomes: list[Outcome] = []
     try:

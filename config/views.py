@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+
+from conversations.models import Municipality
+from faq import retrieval
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -22,15 +26,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
         checks["database"] = f"error: {type(exc).__name__}"
     if settings.REDIS_URL:
         try:
-            import redis
-
             redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
     else:
         checks["redis"] = "not configured (tasks run in-process)"
-    from faq import retrieval
 
     checks["index"] = "ok" if retrieval.ready() else "error: not loaded"
     healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
@@ -40,8 +41,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest):
-    from conversations.models import Municipality
-
     first = Municipality.objects.filter(is_active=True).order_by("pk").first()
     if first is None:
         return redirect("admin:index")

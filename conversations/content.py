@@ -31,7 +31,7 @@ class InboundMessage:
     message_id: str = ""
     media_type: str = ""
     postback: dict[str, Any] = field(default_factory=dict)
-    language_hint: str = ""
+    language_hint: str = ""  # one of our language codes (languages.registry), or empty
     explicit_language: bool = False  # the resident picked it (widget selector): wins over detection
     reply_token: str = ""
     group_id: str = ""

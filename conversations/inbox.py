@@ -9,8 +9,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from languages import registry
-
 from .content import InboundMessage, Kind
 from .models import Conversation, ConversationState, InboundEvent, Message, Resident
 
@@ -19,7 +17,7 @@ def resident_for(event: InboundEvent, item: InboundMessage) -> tuple[Resident, C
     resident, _created = Resident.objects.get_or_create(
         municipality=event.municipality, channel=event.channel, channel_user_id=item.user_id
     )
-    code = registry.normalise_code(item.language_hint)
+    code = item.language_hint  # the channel gives one of our codes, or nothing
     if code and item.explicit_language:
         resident.language, resident.language_source = code, "choice"
     elif code and not resident.language:

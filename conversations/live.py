@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from functools import lru_cache
 
+import redis
 from django.conf import settings
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,6 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=4)
 def _client_for(url: str):
-    import redis
-
     return redis.Redis.from_url(url)
 
 

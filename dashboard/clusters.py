@@ -9,10 +9,15 @@ wordings. Vectors of residents' questions are kept in this process only, never s
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
+
+from faq.search.embed import embed_texts
 
 
 @dataclass
@@ -118,7 +123,6 @@ def _similarity(texts: list[str], method: str) -> _Similarity:
     except Exception:
         if method == "embedding":
             raise
-        import logging
 
         logging.getLogger(__name__).warning("embedding model unavailable; grouping by characters", exc_info=True)
         return _Ngrams(texts)
@@ -130,12 +134,9 @@ VECTOR_CACHE_SIZE = 5000
 
 def embed(texts: list[str]):
     """Normalised query vectors, kept in this process only (questions are personal: never stored)."""
-    import numpy as np
 
     missing = [t for t in dict.fromkeys(texts) if t not in _vector_cache]
     if missing:
-        from faq.search.embed import embed_texts  # shares the model and its lock with retrieval
-
         vectors = embed_texts("query", missing)
         if len(_vector_cache) + len(missing) > VECTOR_CACHE_SIZE:
             _vector_cache.clear()

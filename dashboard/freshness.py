@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversations.models import Municipality
+from faq.models import FAQ, Page, resolve_url
 
 from .tables import Column, Table
 
@@ -23,8 +24,6 @@ EXPIRY_WARNING_DAYS = 30
 
 
 def review_due(municipality: Municipality, now: datetime | None = None) -> Table:
-    from faq.models import FAQ
-
     now = now or timezone.now()
     limit = now - timedelta(days=REVIEW_AFTER_DAYS)
     faqs = (
@@ -59,8 +58,6 @@ def review_due(municipality: Municipality, now: datetime | None = None) -> Table
 
 
 def expiring(municipality: Municipality, today: date | None = None) -> Table:
-    from faq.models import FAQ
-
     tz = ZoneInfo(municipality.time_zone or "Asia/Tokyo")
     today = today or timezone.now().astimezone(tz).date()
     faqs = FAQ.objects.filter(
@@ -92,15 +89,12 @@ def expiring(municipality: Municipality, today: date | None = None) -> Table:
 
 
 def _url_key(base: str, url: str) -> str:
-    from faq.models import resolve_url
-
     full = resolve_url(base, url.strip())
     return full.split("#", 1)[0].rstrip("/").lower()
 
 
 def changed_sources(municipality: Municipality) -> Table:
     """Homepage pages cited by an FAQ entry that disappeared or changed after the entry was last reviewed."""
-    from faq.models import FAQ, Page
 
     base = municipality.website_url
     pages: dict[str, list] = defaultdict(list)

@@ -37,10 +37,13 @@ from django.db.models import Q
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from conversations.models import HANDOFF_REASONS, AnswerLog, Channel, Message, Municipality
+from conversations.models import HANDOFF_REASONS, AnswerLog, AnswerStatus, Channel, Message, Municipality
+from faq.models import FAQ
 from handoff.hours import schedule_for
+from handoff.models import Ticket
 from languages import registry
 from languages.models import CachedTranslation
+from llm.budget import budget_status
 
 from . import unanswered as unanswered_rule
 from .clusters import cluster_questions
@@ -51,9 +54,8 @@ NOT_MESSAGES = ("follow", "unfollow", "join", "leave", "unsend")
 TOP_FAQ_LIMIT = 15
 MAX_RANGE_DAYS = 400
 
-# Answer log decisions (chatbot.engine.AnswerStatus values; repeated here to keep this module light).
-ANSWERED = "answer"
-HANDOFF = "handoff"
+ANSWERED = AnswerStatus.ANSWERED
+HANDOFF = AnswerStatus.HANDOFF
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -137,8 +139,6 @@ def answer_logs(f: Filters):
 
 
 def tickets(f: Filters):
-    from handoff.models import Ticket
-
     return Ticket.objects.filter(
         f.period("created_at"), f.channel_q("conversation__resident"), municipality=f.municipality
     )
@@ -464,7 +464,6 @@ def satisfaction(f: Filters) -> Table:
 
 def _ratings(f: Filters) -> Counter | None:
     """Ratings of resolved tickets, by the day they were given (None when hand-off keeps no ratings)."""
-    from handoff.models import Ticket
 
     names = {fl.name for fl in Ticket._meta.get_fields()}
     if not {"rating", "rated_at"} <= names:
@@ -485,8 +484,6 @@ def faq_hits(f: Filters) -> Counter:
 
 
 def top_faq(f: Filters) -> Table:
-    from faq.models import FAQ
-
     hits = faq_hits(f)
     top = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_FAQ_LIMIT]
     faqs = FAQ.objects.in_bulk([pk for pk, _n in top])
@@ -519,8 +516,6 @@ def top_faq(f: Filters) -> Table:
 
 
 def faq_never_hit(f: Filters) -> Table:
-    from faq.models import FAQ
-
     hit = set(faq_hits(f))
     faqs = [
         faq for faq in FAQ.objects.answerable(f.municipality).order_by("category", "external_id") if faq.pk not in hit
@@ -649,7 +644,6 @@ def translated_characters_daily(f: Filters) -> Table:
 
 def token_budget(municipality: Municipality) -> tuple[int, int]:
     """(tokens used this month, monthly budget or 0), as the generation budget counts them."""
-    from llm.budget import budget_status
 
     status = budget_status(municipality)
     return status.used, status.budget

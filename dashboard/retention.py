@@ -10,7 +10,7 @@ the resident's channel user id replaced by a random one.
 
 What is blanked, for rows older than the cut-off (now - retention_days):
 - Message: text, translation, rendered payload, delivery error, channel message id;
-- AnswerLog: query (newer queries are kept masked: ``chatbot.masking.mask``);
+- AnswerLog: query (newer queries are kept masked: ``conversations.masking.mask``);
 - InboundEvent: the raw payload and last error;
 - hand-off Ticket: question (and its Japanese translation) and outcome note; InternalNote: text;
 - Resident not seen since the cut-off: channel user id -> "anon-<random>", display name cleared.
@@ -30,6 +30,7 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from conversations import states
 from conversations.masking import mask
 from conversations.models import AnswerLog, Conversation, InboundEvent, Message, Municipality, Resident
 from handoff.models import InternalNote, Ticket
@@ -231,7 +232,6 @@ def erase_resident(resident: Resident, *, actor=None, reason: str = "", ip: str 
 
     Open conversations are closed and open tickets resolved, so nobody keeps answering an erased person.
     """
-    from conversations import states
 
     counts = PurgeCounts()
     municipality = resident.municipality

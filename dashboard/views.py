@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from datetime import date, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -28,6 +29,7 @@ from conversations.http import client_ip
 from conversations.models import AnswerLog, Channel, Conversation, Municipality, Resident
 from conversations.tenancy import Role, municipalities_for
 from faq import spreadsheet
+from handoff.models import Ticket
 
 from . import freshness, metrics, retention
 
@@ -67,8 +69,6 @@ class FilterForm(forms.Form):
 
 
 def local_today(municipality: Municipality) -> date:
-    from zoneinfo import ZoneInfo
-
     return timezone.now().astimezone(ZoneInfo(municipality.time_zone or "Asia/Tokyo")).date()
 
 
@@ -259,7 +259,6 @@ class EraseForm(forms.Form):
 
 def find_residents(municipality: Municipality, query: str) -> list[Resident]:
     """By ticket or conversation number (as the console and the admin show them), or by channel user id."""
-    from handoff.models import Ticket
 
     query = query.strip().lstrip("#＃").strip()
     found: dict[int, Resident] = {}

@@ -22,6 +22,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from conversations.models import AnswerLog
 from conversations.tenancy import Role, TenantScopedAdmin, municipalities_for
+from llm import budget
+from llm import client as llm_client
 
 from . import views
 from .forms import FAQForm
@@ -391,12 +393,10 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
     def _warn_about_llm_budget(self, request) -> None:
         """Editors learn here when the month's language-model budget is (nearly) spent."""
-        from chatbot import generation
-
-        if request.method != "GET" or not generation.enabled():
+        if request.method != "GET" or not llm_client.enabled():
             return
         for municipality in self._cities(request):
-            notice = generation.budget_notice(municipality)
+            notice = budget.budget_notice(municipality)
             if notice:
                 messages.warning(request, f"{municipality}: {notice}")
 

@@ -38,8 +38,10 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
+import lxml.html
 from django.db import transaction
 from django.utils import timezone
+from lxml import etree
 
 from .models import Chunk, Page
 
@@ -242,8 +244,6 @@ def _heading_level(el) -> int:
 
 
 def _html_title(html: bytes | str) -> str:
-    import lxml.html
-
     try:
         tree = lxml.html.fromstring(html)
     except Exception:  # an unparseable page simply has no title
@@ -254,7 +254,6 @@ def _html_title(html: bytes | str) -> str:
 
 def html_links(html: bytes | str, base_url: str) -> list[str]:
     """Absolute ``<a href>`` targets of a page, fragments dropped."""
-    import lxml.html
 
     try:
         tree = lxml.html.fromstring(html, base_url=base_url)
@@ -282,7 +281,6 @@ def strip_page_chrome(html: bytes | str):
     header, footer, aside (and their ARIA roles) outside ``<main>``/``<article>``. Semantic HTML
     only, no guessing by class names; trafilatura does the rest. Short pages need this: for them
     trafilatura falls back to a fuller extraction that would keep the menus."""
-    import lxml.html
 
     try:
         tree = lxml.html.fromstring(html)
@@ -304,8 +302,7 @@ def strip_page_chrome(html: bytes | str):
 
 def extract_html(html: bytes | str, url: str = "", limit: int = MAX_CHUNK_CHARS) -> Document:
     """Main content of an HTML page, split at headings into passages with their heading path."""
-    import trafilatura
-    from lxml import etree
+    import trafilatura  # noqa: PLC0415 (heavy: only the crawler needs it)
 
     stripped = strip_page_chrome(html)
     xml = trafilatura.extract(
@@ -383,7 +380,7 @@ def _pdf_paragraphs(text: str) -> list[str]:
 
 def extract_pdf(data: bytes, url: str = "", limit: int = MAX_CHUNK_CHARS) -> Document:
     """Text of a PDF document, in passages under the document's title."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # noqa: PLC0415 (heavy: only the crawler needs it)
 
     reader = PdfReader(io.BytesIO(data), strict=False)
     title = ""
@@ -562,7 +559,6 @@ class HttpSource:
 
 def parse_sitemap(data: bytes) -> tuple[list[str], list[str]]:
     """Return (page URLs, nested sitemap URLs) of a sitemap or sitemap index."""
-    from lxml import etree
 
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)

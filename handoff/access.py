@@ -7,6 +7,7 @@ admin, or staff without a department, sees the whole municipality. Anything else
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -68,7 +69,6 @@ def is_city_admin(user, municipality_id: int) -> bool:
 
 def colleagues(municipality) -> QuerySet:
     """Console users of a municipality (for assignment)."""
-    from django.contrib.auth import get_user_model
 
     return (
         get_user_model()

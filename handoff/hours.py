@@ -17,7 +17,10 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import holidays
 from django.utils import formats, timezone, translation
+
+from .models import BusinessCalendar
 
 DEFAULT_OPEN = time(8, 30)
 DEFAULT_CLOSE = time(17, 15)
@@ -33,8 +36,6 @@ def now() -> datetime:
 
 @lru_cache(maxsize=32)
 def _japanese_holidays(year: int) -> dict[date, str]:
-    import holidays
-
     return dict(holidays.country_holidays("JP", years=year).items())
 
 
@@ -119,8 +120,6 @@ def default_schedule(tz: str = "Asia/Tokyo") -> Schedule:
 
 
 def schedule_for(municipality) -> Schedule:
-    from .models import BusinessCalendar
-
     tz = municipality.time_zone or "Asia/Tokyo"
     calendar = (
         BusinessCalendar.objects.filter(municipality=municipality)

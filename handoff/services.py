@@ -27,11 +27,13 @@ from django.utils.translation import pgettext
 from conversations import live, outbox, states
 from conversations.content import Choice, Reply
 from conversations.masking import mask
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Membership, Message
+from faq.models import FAQ
 from languages import registry
 from languages import translation as machine
 
 from . import hours, triggers
+from .access import colleagues, is_city_admin
 from .models import AuditEvent, CannedReply, InternalNote, Ticket
 
 log = logging.getLogger(__name__)
@@ -278,8 +280,6 @@ def _is_holder(ticket: Ticket, actor) -> bool:
 
 
 def _may_override(ticket: Ticket, actor) -> bool:
-    from .access import is_city_admin
-
     return is_city_admin(actor, ticket.municipality_id)
 
 
@@ -304,7 +304,6 @@ def assign(ticket: Ticket, actor, assignee, *, ip=None) -> Ticket:
 
     A held ticket is reassigned by its holder or a city admin only, as for release and transfer.
     """
-    from .access import colleagues
 
     ticket = _fresh(ticket)
     if ticket.conversation.state == S.STAFF and not (_is_holder(ticket, actor) or _may_override(ticket, actor)):
@@ -520,7 +519,6 @@ def draft_texts(ticket: Ticket) -> tuple[str, str]:
 
 def make_faq_draft(ticket: Ticket, actor, *, question: str = "", answer: str = "", ip=None):
     """Turn the exchange into a draft FAQ entry for editors (never answerable until they publish it)."""
-    from faq.models import FAQ
 
     ticket = Ticket.objects.select_related("municipality").get(pk=ticket.pk)
     default_q, default_a = draft_texts(ticket)
@@ -546,8 +544,6 @@ def make_faq_draft(ticket: Ticket, actor, *, question: str = "", answer: str = "
 
 def departments(municipality) -> list[str]:
     """Departments known for a municipality: from its FAQ, staff memberships, canned replies and tickets."""
-    from conversations.models import Membership
-    from faq.models import FAQ
 
     names: set[str] = set()
     names.update(FAQ.objects.filter(municipality=municipality).values_list("department", flat=True))

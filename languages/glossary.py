@@ -32,6 +32,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.db import DatabaseError
+from django.db.models import Count, Max, Q
+from django.db.models.signals import post_delete, post_save
+
+from .models import GlossaryTerm
+from .registry import normalise_code
 
 DATA_DIR = Path(__file__).resolve().parent / "glossary_data"
 LANGUAGES = ("en", "zh-hans", "zh-hant", "ko", "vi", "pt", "es", "tl", "ne", "id", "th", "my", "fr")
@@ -384,10 +389,6 @@ _version = {"n": 0}
 
 
 def _db_rows(municipality_id: int | None):
-    from django.db.models import Q
-
-    from .models import GlossaryTerm
-
     scope = Q(municipality__isnull=True)
     if municipality_id is not None:
         scope |= Q(municipality_id=municipality_id)
@@ -395,8 +396,6 @@ def _db_rows(municipality_id: int | None):
 
 
 def _stamp(municipality_id: int | None):
-    from django.db.models import Count, Max, Q
-
     agg = _db_rows(municipality_id).aggregate(
         n=Count("id"), active=Count("id", filter=Q(is_active=True)), last=Max("updated_at")
     )
@@ -432,10 +431,6 @@ def invalidate(*_args, **_kwargs) -> None:
 
 
 def _connect_signals() -> None:
-    from django.db.models.signals import post_delete, post_save
-
-    from .models import GlossaryTerm
-
     post_save.connect(invalidate, sender=GlossaryTerm, dispatch_uid="glossary-invalidate-save")
     post_delete.connect(invalidate, sender=GlossaryTerm, dispatch_uid="glossary-invalidate-delete")
 
@@ -448,7 +443,6 @@ _connect_signals()
 
 def find_terms(text: str, language: str = "", *, municipality=None) -> list[Match]:
     """The glossary terms in ``text``, in order of appearance (longest match first, no overlaps)."""
-    from .registry import normalise_code
 
     lang = normalise_code(language) if language != ROMAJI else ROMAJI
     japanese_text = lang in ("ja", "ja-easy")

@@ -18,6 +18,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from conversations.models import AnswerLog
+
 from . import usage
 
 
@@ -44,8 +46,6 @@ def month_start(municipality, now: datetime | None = None) -> datetime:
 
 
 def used_this_month(municipality, now: datetime | None = None) -> int:
-    from conversations.models import AnswerLog
-
     total = AnswerLog.objects.filter(
         municipality=municipality, created_at__gte=month_start(municipality, now)
     ).aggregate(total=Sum("tokens"))["total"]

@@ -17,6 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db.models import F
+
+from conversations.models import AnswerLog
+
 
 @dataclass
 class Meter:
@@ -62,8 +66,5 @@ def add_to_log(answer_log_id: int | None, tokens: int) -> None:
     """Add tokens spent after the AnswerLog row was written (e.g. an easy-Japanese rewrite)."""
     if not answer_log_id or tokens <= 0:
         return
-    from django.db.models import F
-
-    from conversations.models import AnswerLog
 
     AnswerLog.objects.filter(pk=answer_log_id).update(tokens=F("tokens") + int(tokens))

@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.signals import request_finished, request_started
+from django.db import connection
+from kombu import pools
+
+from chatbot.celery import app
+from conversations.models import Membership, Municipality
+from faq.models import FAQ
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +87,6 @@ def _live_server_finishes_its_requests(request) -> Iterator[None]:
     if "live_server" not in request.fixturenames:
         yield
         return
-    from django.core.signals import request_finished, request_started
 
     request.getfixturevalue("transactional_db")  # set up first, so flushed after this teardown
     request_started.connect(IN_FLIGHT.started)
@@ -93,8 +101,6 @@ def _live_server_finishes_its_requests(request) -> Iterator[None]:
 
 @pytest.fixture
 def municipality(db):
-    from conversations.models import Municipality
-
     return Municipality.objects.create(
         slug="mihon", name_ja="みほん市", name_en="Sample City", website_url="https://www.city.mihon.example.jp/"
     )
@@ -102,8 +108,6 @@ def municipality(db):
 
 @pytest.fixture
 def make_municipality(db) -> Callable:
-    from conversations.models import Municipality
-
     def make(slug: str, **fields):
         fields.setdefault("name_ja", f"{slug}市")
         return Municipality.objects.create(slug=slug, **fields)
@@ -124,8 +128,6 @@ def city_b(make_municipality):
 
 @pytest.fixture
 def make_faq(db) -> Callable:
-    from faq.models import FAQ
-
     counter = {"n": 0}
 
     def make(municipality, question: str, answer: str, **fields):
@@ -138,10 +140,6 @@ def make_faq(db) -> Callable:
 
 @pytest.fixture
 def staff_user(db) -> Callable:
-    from django.contrib.auth import get_user_model
-
-    from conversations.models import Membership
-
     def make(municipality, role: str = Membership.Role.STAFF, username: str | None = None, **membership):
         user = get_user_model().objects.create_user(
             username=username or f"{role}-{municipality.slug}", password="pw", is_staff=True
@@ -177,8 +175,6 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture
 def redis_client(redis_url):
-    import redis
-
     client = redis.Redis.from_url(redis_url)
     client.flushall()
     yield client
@@ -186,8 +182,6 @@ def redis_client(redis_url):
 
 
 def _database_url() -> str:
-    from django.db import connection
-
     s = connection.settings_dict
     if s["ENGINE"] == "django.db.backends.sqlite3":
         return f"sqlite:///{s['NAME']}"
@@ -196,7 +190,6 @@ def _database_url() -> str:
 
 def _reset_broker_pools(app) -> None:
     """Drop cached broker connections so the next send uses the current broker_url."""
-    from kombu import pools
 
     if app._pool is not None:
         app._pool.force_close_all()
@@ -221,7 +214,6 @@ def celery_worker(transactional_db, redis_client, redis_url, settings, tmp_path)
     The test process sends tasks to that Redis too (not in-process), so the whole path is real.
     Call it with extra environment variables, e.g. ``celery_worker(LINE_API_BASE_URL=...)``.
     """
-    from config.celery import app
 
     settings.REDIS_URL = redis_url
     old = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
@@ -315,7 +307,7 @@ CHROMIUM_ARGS = [
 def browser() -> Iterator:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make test`, which installs it")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright  # noqa: PLC0415 (browser tests only)
 
     # Answers take well under a second, but the first search builds the index and the machine may be busy.
     expect.set_options(timeout=15_000)

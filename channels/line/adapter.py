@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from conversations.adapters import DeliveryContext, DeliveryResult
 from conversations.content import InboundMessage, Kind, Reply
 from conversations.models import Conversation, InboundEvent, Message, Municipality, Resident
+from languages.registry import normalise_code
 
 from . import rendering
 from .client import InvalidReplyToken, LineClient, LineError
@@ -75,7 +76,7 @@ class LineAdapter:
         if item.kind == Kind.UNKNOWN:
             log.info("LINE event %s of type %r ignored", event.channel_event_id, raw.get("type"))
         elif item.kind in PROFILE_KINDS and item.user_id and self._wants_profile(event.municipality, item):
-            item.language_hint = self._profile_language(event.municipality, item.user_id)
+            item.language_hint = normalise_code(self._profile_language(event.municipality, item.user_id))
         return [item]
 
     def _wants_profile(self, municipality: Municipality, item: InboundMessage) -> bool:

@@ -9,11 +9,11 @@ class LineChannelConfig(AppConfig):
     verbose_name = _("LINE")
 
     def ready(self) -> None:
-        from conversations import adapters
-        from conversations.models import Municipality
+        from conversations import adapters  # noqa: PLC0415 (models and signals load once the app registry is ready)
+        from conversations.models import Municipality  # noqa: PLC0415 (models and signals load once the app registry is ready)
 
-        from .adapter import LineAdapter
-        from .views import forget_channels
+        from .adapter import LineAdapter  # noqa: PLC0415 (models and signals load once the app registry is ready)
+        from .views import forget_channels  # noqa: PLC0415 (models and signals load once the app registry is ready)
 
         adapters.register(LineAdapter())
         # The webhook remembers channel secrets briefly; a change made here takes effect at once.

@@ -8,8 +8,8 @@ class WebChannelConfig(AppConfig):
     verbose_name = _("Web chat")
 
     def ready(self) -> None:
-        from conversations import adapters
+        from conversations import adapters  # noqa: PLC0415 (models and signals load once the app registry is ready)
 
-        from .adapter import WebAdapter
+        from .adapter import WebAdapter  # noqa: PLC0415 (models and signals load once the app registry is ready)
 
         adapters.register(WebAdapter())

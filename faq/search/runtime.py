@@ -38,7 +38,7 @@ def configure() -> None:
 def set_blas_threads(n: int) -> bool:
     """Best effort: numpy's bundled OpenBLAS exports a setter; other BLAS builds are left alone."""
     try:
-        from numpy.linalg import _umath_linalg
+        from numpy.linalg import _umath_linalg  # noqa: PLC0415 (warm-up of a numpy internal before threads start)
 
         lib = ctypes.CDLL(_umath_linalg.__file__)
     except (ImportError, OSError):

@@ -10,7 +10,7 @@ a bulk import nobody indexed cannot stall a request: the rest is found by words 
 answering from the previous index.
 
 A question in another language (no kana; the resident's language is not Japanese) is embedded as
-written, and its lexical side reads the Japanese words ``chatbot.translation`` finds for it.
+written, and its lexical side reads the Japanese words ``languages.translation`` finds for it.
 """
 
 from __future__ import annotations
@@ -23,9 +23,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from faq.models import FAQ, Chunk
+from languages.translation import japanese_for_search, to_japanese
+
 from . import embed, runtime
 from .index import SearchIndex, build
 from .loader import chunk_entry, faq_entry, load_entries, version_stamp
+from .text import analyzer
 from .types import Candidate
 
 log = logging.getLogger(__name__)
@@ -144,8 +148,6 @@ def merge_best(first: list, second: list, k: int) -> list:
 def machine_japanese(text: str, language: str, municipality) -> str:
     """The machine translation of a foreign question into Japanese, when a translator is configured."""
     try:
-        from languages.translation import to_japanese
-
         translated = to_japanese(text, language or "en", municipality=municipality)
     except Exception:  # translation is a help, never a reason to fail a search
         log.exception("no machine translation for a %s question", language)
@@ -167,8 +169,6 @@ def is_foreign(text: str, language: str | None) -> bool:
 def japanese_words(text: str, language: str, municipality) -> str:
     """Japanese words for the lexical side: machine translation if configured, and the glossary."""
     try:
-        from languages.translation import japanese_for_search
-
         return japanese_for_search(text, language, municipality=municipality) or ""
     except Exception:  # translation is a help, never a reason to fail a search
         log.exception("no Japanese words for a %s question", language)
@@ -177,7 +177,6 @@ def japanese_words(text: str, language: str, municipality) -> str:
 
 def candidate(municipality, kind: str, pk) -> Candidate | None:
     """One answerable FAQ entry or live homepage passage as a sure candidate (one a resident picked)."""
-    from faq.models import FAQ, Chunk
 
     if kind == "chunk":
         chunk = (
@@ -208,8 +207,6 @@ def _candidate(entry, confidence: float) -> Candidate:
 def ready() -> bool:
     """Whether this process can search: Sudachi's dictionary and the embedding model load."""
     try:
-        from .text import analyzer
-
         analyzer.terms("確認")
         embed.model()
     except Exception:  # a health check reports, it does not raise

@@ -92,14 +92,14 @@ class Analyzer:
         if tok is None:
             with self._lock:
                 if self._dictionary is None:
-                    from sudachipy import Dictionary
+                    from sudachipy import Dictionary  # noqa: PLC0415 (heavy: the dictionary loads on first use, not at start-up)
 
                     self._dictionary = Dictionary(dict="core")
             tok = self._local.tokenizer = self._dictionary.tokenizer()
         return tok
 
     def terms(self, text: str) -> Terms:
-        from sudachipy import SplitMode
+        from sudachipy import SplitMode  # noqa: PLC0415 (heavy: the dictionary loads on first use, not at start-up)
 
         text = normalise(text)
         words: list[str] = []

@@ -19,7 +19,11 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+import requests
 from django.conf import settings
+
+from llm import budget
+from llm.client import complete, estimate_tokens
 
 from . import codes
 
@@ -52,7 +56,7 @@ class GoogleBackend(Backend):
         return codes.GOOGLE.get(lang)
 
     def translate(self, text, source, target):
-        from deep_translator import GoogleTranslator
+        from deep_translator import GoogleTranslator  # noqa: PLC0415 (optional backend: imported only when configured)
 
         return GoogleTranslator(source=source, target=target).translate(text)
 
@@ -68,7 +72,7 @@ class DeeplBackend(Backend):
         return (codes.DEEPL_TARGET if target else codes.DEEPL_SOURCE).get(lang)
 
     def translate(self, text, source, target):
-        from deep_translator import DeeplTranslator
+        from deep_translator import DeeplTranslator  # noqa: PLC0415 (optional backend: imported only when configured)
 
         translator = DeeplTranslator(
             source="ja", target="en", api_key=self.api_key, use_free_api=self.api_key.endswith(":fx")
@@ -92,7 +96,7 @@ class MicrosoftBackend(Backend):
         return codes.MICROSOFT.get(lang)
 
     def translate(self, text, source, target):
-        from deep_translator import MicrosoftTranslator
+        from deep_translator import MicrosoftTranslator  # noqa: PLC0415 (optional backend: imported only when configured)
 
         class _Offline(MicrosoftTranslator):
             # The stock class downloads the language list (with no timeout) on every construction.
@@ -122,8 +126,6 @@ class LibreBackend(Backend):
         """The codes the server offers (GET /languages, asked once); empty when it would not say."""
         with self._lock:
             if self._languages is None and time.monotonic() >= self._retry_at:
-                import requests
-
                 try:
                     response = requests.get(self.url + "languages", timeout=3)
                     response.raise_for_status()
@@ -143,7 +145,7 @@ class LibreBackend(Backend):
         return next((c for c in candidates if c in offered), None)
 
     def translate(self, text, source, target):
-        from deep_translator import LibreTranslator
+        from deep_translator import LibreTranslator  # noqa: PLC0415 (optional backend: imported only when configured)
 
         # The client insists on a key; a self-hosted server without keys ignores it.
         translator = LibreTranslator(
@@ -172,8 +174,6 @@ class LLMBackend(Backend):
         return lang if lang in codes.LLM_NAMES else None
 
     def translate(self, text, source, target):
-        from llm.client import complete, estimate_tokens
-
         messages = [
             {
                 "role": "system",
@@ -190,8 +190,6 @@ class LLMBackend(Backend):
 
     @staticmethod
     def budget_spent(municipality) -> bool:
-        from llm import budget
-
         return budget.is_exhausted(municipality)
 
 

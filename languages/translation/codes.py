@@ -7,6 +7,8 @@ translation, so no machine translator is ever asked for it.
 
 from __future__ import annotations
 
+from languages.registry import normalise_code
+
 OUR_CODES = ("ja", "en", "zh-hans", "zh-hant", "ko", "vi", "pt", "es", "tl", "ne", "id", "th", "my", "fr")
 
 GOOGLE = {
@@ -99,6 +101,5 @@ LLM_NAMES = {
 
 def our_code(code: str | None) -> str:
     """Our code for whatever a caller passes ("zh", "fil", "pt-BR" ...); ja-easy stays ja-easy."""
-    from languages.registry import normalise_code
 
     return normalise_code(code)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.utils import translation as i18n
 from django.utils.translation import gettext as _
 
+from languages.glossary import expand_to_japanese
 from languages.registry import reads_japanese
 
 from .codes import our_code
@@ -83,7 +84,6 @@ def japanese_for_search(text: str, language: str, *, municipality=None) -> str:
     The machine translation (if a translator is configured) followed by the glossary's Japanese
     terms for the municipal words the text contains (always available, offline).
     """
-    from languages.glossary import expand_to_japanese
 
     lang = our_code(language)
     if lang in ("ja", "ja-easy"):

@@ -25,6 +25,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from languages.models import CachedTranslation, translation_source_hash
+
 from . import placeholders
 from .backends import Backend, get_backend
 from .codes import our_code
@@ -195,7 +197,6 @@ def reset_failures() -> None:
 
 def _cached_rows(text: str, src: str, tgt: str, municipality) -> list:
     """Cached translations of this text, best first: curated, the city's own, newest."""
-    from languages.models import CachedTranslation, translation_source_hash
 
     scope = Q(municipality__isnull=True)
     if municipality is not None:
@@ -210,8 +211,6 @@ def _cached_rows(text: str, src: str, tgt: str, municipality) -> list:
 
 
 def _store(text: str, out: str, src: str, tgt: str, backend: str, municipality) -> None:
-    from languages.models import CachedTranslation
-
     try:
         with transaction.atomic():
             CachedTranslation.objects.create(
@@ -227,8 +226,6 @@ def _store(text: str, out: str, src: str, tgt: str, backend: str, municipality) 
 
 
 def _ephemeral_key(backend: Backend, text: str, src: str, tgt: str) -> str:
-    from languages.models import translation_source_hash
-
     return f"madoguchi:mt:{backend.name}:{src}:{tgt}:{translation_source_hash(text)}"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chatbot import engine, pipeline
-from conversations.models import AnswerLog, InboundEvent, Message
+from conversations.models import AnswerLog, InboundEvent, Membership, Message
 from tests.fakes.openai_api import FakeOpenAI, Reply, configure
 
 ANSWER = "粗大ごみは予約制です。粗大ごみ受付センターに電話で申し込んでください。"
@@ -105,8 +105,6 @@ def test_tokens_are_recorded_on_the_answer_log_and_the_reply_keeps_the_disclaime
 
 
 def test_editors_are_told_in_the_admin_when_the_budget_is_spent(city, api, settings, staff_user, client):
-    from conversations.models import Membership
-
     settings.LLM_MONTHLY_TOKEN_BUDGET = 100
     AnswerLog.objects.create(municipality=city, query="q", decision="answer", tokens=150)
     client.force_login(staff_user(city, role=Membership.Role.EDITOR))

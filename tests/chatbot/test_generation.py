@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from chatbot import generation
 from chatbot.generation import Status, citations, grounded_answer, rewrite_followup
-from conversations.models import AnswerLog
+from conversations.models import AnswerLog, Conversation, Message, Resident
 from faq.retrieval import Candidate
 from llm import client, usage
 from tests.fakes.openai_api import FakeOpenAI, Reply, configure
@@ -298,8 +298,6 @@ def test_unusable_rewrite_falls_back_to_the_extractive_one(municipality, api, re
 
 
 def test_history_from_conversation_reads_recent_text_turns(municipality):
-    from conversations.models import Conversation, Message, Resident
-
     resident = Resident.objects.create(municipality=municipality, channel="web", channel_user_id="u1")
     conversation = Conversation.objects.create(municipality=municipality, resident=resident)
     now = timezone.now()

@@ -9,6 +9,7 @@ from chatbot import pipeline
 from chatbot.tasks import process_event
 from conversations import states
 from conversations.models import AnswerLog, Conversation, InboundEvent, Message
+from faq.models import Chunk, FAQTranslation, Page
 from handoff.models import Ticket
 
 
@@ -55,8 +56,6 @@ def test_answer_from_faq_with_source_and_disclaimer(municipality, faq):
 
 
 def test_a_reply_in_another_language_keeps_its_japanese_original_for_staff(municipality, faq):
-    from faq.models import FAQTranslation
-
     FAQTranslation.objects.create(
         faq=faq, language="en", question="How do I put out bulky waste?", answer="Bulky waste is by reservation."
     )
@@ -199,8 +198,6 @@ def test_feedback_is_recorded_and_two_unhelpful_hand_off(municipality, faq):
 
 
 def test_a_picked_homepage_passage_is_answered_with_its_heading_path(municipality, faq):
-    from faq.models import Chunk, Page
-
     page = Page.objects.create(
         municipality=municipality, url="kurashi/gomi/sodai.html", title="粗大ごみ", content_hash="x"
     )

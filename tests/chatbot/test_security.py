@@ -12,6 +12,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +30,6 @@ A_SECRET = "A市だけの相談内容"
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """The dashboard keeps grouped questions in the cache: no test sees another's."""
-    from django.core.cache import cache
 
     cache.clear()
     yield

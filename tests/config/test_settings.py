@@ -12,7 +12,7 @@ PROBE = """
 import json, django
 from django.conf import settings
 django.setup()
-from config.celery import app
+from chatbot.celery import app
 print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),

@@ -1,6 +1,7 @@
 import threading
 
 import pytest
+from django.db import connection
 
 from conversations import states
 from conversations.models import Conversation, Resident
@@ -74,8 +75,6 @@ def test_concurrent_claims_exactly_one_wins(municipality, django_user_model):
     barrier = threading.Barrier(len(users))
 
     def claim(user):
-        from django.db import connection
-
         barrier.wait()
         try:
             states.apply(conversation.pk, Transition.CLAIM, owner=user)

@@ -16,6 +16,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from conversations.models import Membership
+
 from .test_seed import END, START, build_seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,7 +66,7 @@ def in_chromium(drive, timeout: float = 240):
         pytest.fail("Chromium is not installed at /usr/bin/chromium: run `make test`, which installs it")
 
     def run():
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 (browser tests only)
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -84,8 +86,6 @@ def session_cookie(user) -> str:
 
 
 def test_dashboard_draws_every_chart(live_server, seeded, staff_user):
-    from conversations.models import Membership
-
     cookie = session_cookie(staff_user(seeded.city, Membership.Role.CITY_ADMIN))
     base = live_server.url
     ARTIFACTS.mkdir(exist_ok=True)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import translation
 
+from conversations.models import Message
 from dashboard import clusters, freshness, metrics
 from dashboard.metrics import Filters
+from faq.models import FAQ, Page
+from handoff.models import BusinessCalendar
 
-from .test_seed import C10_TEXT, CONTENT_TRANSLATION, END, START, build_seed
+from .test_seed import C10_TEXT, CONTENT_TRANSLATION, END, START, at, build_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -67,8 +70,6 @@ def test_hour_of_day_split_by_office_hours(week):
 
 
 def test_office_hours_follow_the_cities_business_calendar(week):
-    from handoff.models import BusinessCalendar
-
     BusinessCalendar.objects.create(municipality=week.municipality, always_open=True)
     table = metrics.hourly(week)
     assert sum(table.column("outside")) == 0
@@ -174,10 +175,6 @@ def test_costs_per_day(week):
 
 
 def test_outbound_translation_counts_the_staff_members_japanese(week):
-    from conversations.models import Message
-
-    from .test_seed import at
-
     Message.objects.create(
         conversation=week.municipality.conversations.get(resident__channel_user_id="U-C10"),
         direction="out",
@@ -237,10 +234,6 @@ def test_days_are_the_municipalitys_local_days(seeded):
 
 
 def test_content_freshness(seeded):
-    from datetime import UTC, datetime, timedelta
-
-    from faq.models import FAQ, Page
-
     now = datetime(2026, 7, 15, 12, tzinfo=UTC)
     city = seeded.city
     city.website_url = "https://www.city.mihon.example.jp/"

@@ -6,9 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from chatbot.celery import app
 from conversations.models import AnswerLog, Conversation, InboundEvent, Message, Resident
-from dashboard import retention
+from dashboard import metrics, retention, tasks
+from handoff.models import AuditEvent, InternalNote, Ticket
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 7, 20, 3, 15, tzinfo=UTC)
@@ -18,8 +22,6 @@ class City:
     """One municipality with a resident per age: rows just past, exactly at and just inside the cut-off."""
 
     def __init__(self, municipality, days: int):
-        from handoff.models import InternalNote, Ticket
-
         self.municipality = municipality
         municipality.retention_days = days
         municipality.save()
@@ -92,7 +94,6 @@ class City:
 
     def state(self, age: str) -> dict:
         """Which of the age's rows still hold personal text."""
-        from handoff.models import InternalNote, Ticket
 
         r = self.rows[age]
         inbound = Message.objects.get(pk=r["inbound"].pk)
@@ -167,8 +168,6 @@ def test_each_municipality_by_its_own_period(cities):
 
 
 def test_counts_survive_the_purge(cities):
-    from dashboard import metrics
-
     a, _b = cities
     old_day = a.ages["old"].astimezone(metrics.Filters(a.municipality, NOW.date(), NOW.date()).tz).date()
     f = metrics.Filters(a.municipality, old_day, old_day)
@@ -191,8 +190,6 @@ def test_dry_run_counts_and_changes_nothing_and_a_second_run_finds_nothing(citie
 
 
 def test_purge_is_audited(cities):
-    from handoff.models import AuditEvent
-
     retention.purge_expired(now=NOW)
     events = AuditEvent.objects.filter(action=retention.PURGE_ACTION)
     assert {e.municipality.slug for e in events} == {"aaa", "bbb"}
@@ -200,8 +197,6 @@ def test_purge_is_audited(cities):
 
 
 def test_the_celery_task_and_its_schedule(cities, settings):
-    from dashboard import tasks
-
     assert settings.CELERY_BEAT_SCHEDULE["purge-expired"]["task"] == tasks.purge_expired.name
     result = tasks.purge_expired.apply().get()  # by the real clock
     assert set(result) == {"aaa", "bbb"}
@@ -209,10 +204,6 @@ def test_the_celery_task_and_its_schedule(cities, settings):
 
 
 def test_the_task_purges_by_the_real_clock(make_municipality):
-    from django.utils import timezone
-
-    from dashboard import tasks
-
     city = make_municipality("ccc", retention_days=90)
     resident = Resident.objects.create(municipality=city, channel="web", channel_user_id="w1")
     conversation = Conversation.objects.create(municipality=city, resident=resident)
@@ -243,8 +234,6 @@ def test_retention_of_zero_days_means_one(make_municipality):
 
 
 def test_erasing_a_resident_blanks_all_their_rows_whatever_their_age(cities):
-    from handoff.models import AuditEvent, Ticket
-
     a, b = cities
     target = a.rows["new"]
     resident = target["resident"]
@@ -280,10 +269,6 @@ def test_mask_queries_only_changes_what_holds_personal_data(make_municipality):
 @pytest.mark.integration
 def test_a_real_worker_runs_the_beat_task(make_municipality, celery_worker):
     """What beat sends ("dashboard.purge_expired" by name) is executed by a real worker."""
-    from django.utils import timezone
-
-    from config.celery import app
-    from tests.conftest import wait_until
 
     city = make_municipality("fff", retention_days=90)
     resident = Resident.objects.create(municipality=city, channel="web", channel_user_id="w2")

@@ -30,6 +30,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conversations.models import AnswerLog, Conversation, Message, Resident
+from handoff.models import Ticket
+from languages.models import CachedTranslation
+
 JST = ZoneInfo("Asia/Tokyo")
 START, END = date(2026, 7, 6), date(2026, 7, 12)
 PHONE_TEXT = "When is the bus to the city hall? call me 090-1234-5678"
@@ -50,10 +54,6 @@ class Seed:
 
 
 def build_seed(make_municipality, make_faq) -> Seed:
-    from conversations.models import AnswerLog, Conversation, Message, Resident
-    from handoff.models import Ticket
-    from languages.models import CachedTranslation
-
     city = make_municipality("mihon", name_ja="みほん市", name_en="Sample City")
     other = make_municipality("tonari", name_ja="となり町")
     seed = Seed(city, other)
@@ -187,7 +187,5 @@ def seeded(make_municipality, make_faq) -> Seed:
 
 
 def test_the_seed_is_what_the_table_above_says(seeded):
-    from conversations.models import Message
-
     inbound = Message.objects.filter(conversation__municipality=seeded.city, direction="in").exclude(kind="follow")
     assert inbound.count() == 13 + 2  # the week, plus C12 and C13 outside it

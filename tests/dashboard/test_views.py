@@ -9,9 +9,13 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.contrib import admin
+from django.core.cache import cache
 from django.urls import reverse
 
-from conversations.models import Membership
+from conversations.admin import erase_personal_data
+from conversations.models import AnswerLog, Membership, Message, Resident
+from handoff.models import AuditEvent, Ticket
 
 from .test_seed import END, PHONE_TEXT, START, build_seed
 
@@ -21,7 +25,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def english(client):
     """Pages in English (the msgids), whatever locales exist; no cached groups from another test."""
-    from django.core.cache import cache
 
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     cache.clear()
@@ -178,9 +181,6 @@ def test_content_freshness_page(client, seeded, staff_user):
 
 
 def test_staff_delete_a_residents_data_on_request(client, seeded, staff_user):
-    from conversations.models import AnswerLog, Message, Resident
-    from handoff.models import AuditEvent
-
     user = staff_user(seeded.city)
     client.force_login(user)
     c3 = seeded.conversations["C3"]
@@ -209,8 +209,6 @@ def test_staff_delete_a_residents_data_on_request(client, seeded, staff_user):
 
 
 def test_editors_may_not_delete_residents_data(client, seeded, staff_user):
-    from conversations.models import Message
-
     client.force_login(staff_user(seeded.city, Membership.Role.EDITOR))
     url = reverse("dashboard:erase", args=["mihon"])
     assert client.get(url).status_code == 404
@@ -220,8 +218,6 @@ def test_editors_may_not_delete_residents_data(client, seeded, staff_user):
 
 
 def test_staff_of_one_city_cannot_erase_another_citys_resident(client, seeded, staff_user):
-    from conversations.models import Resident
-
     client.force_login(staff_user(seeded.city))
     other = seeded.conversations["C14"].resident
     response = client.post(
@@ -232,11 +228,6 @@ def test_staff_of_one_city_cannot_erase_another_citys_resident(client, seeded, s
 
 
 def test_admin_action_opens_the_confirmation_page(rf, seeded, django_user_model):
-    from django.contrib import admin
-
-    from conversations.admin import erase_personal_data
-    from conversations.models import Resident
-
     request = rf.post("/admin/conversations/resident/")
     request.user = django_user_model.objects.create_superuser("root", password="pw")
     ids = [seeded.conversations["C1"].resident_id, seeded.conversations["C2"].resident_id]
@@ -246,8 +237,6 @@ def test_admin_action_opens_the_confirmation_page(rf, seeded, django_user_model)
 
 
 def test_residents_are_found_by_ticket_number_and_listed_from_the_admin_action(client, seeded, staff_user):
-    from handoff.models import Ticket
-
     client.force_login(staff_user(seeded.city))
     url = reverse("dashboard:erase", args=["mihon"])
     c4 = seeded.conversations["C4"]

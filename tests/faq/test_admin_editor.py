@@ -12,8 +12,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
+from chatbot import engine
 from conversations.models import AnswerLog, Membership
 from faq.models import FAQ, FAQTranslation
+from faq.retrieval import Candidate
 
 Role = Membership.Role
 LIST = "/admin/faq/faq/"
@@ -266,9 +268,6 @@ def test_admin_export_downloads_own_city_in_import_format(editor, entries, citie
 
 
 def test_try_a_question_shows_ranked_candidates_and_decision(editor, entries, cities, client, monkeypatch):
-    from chatbot import engine
-    from faq.retrieval import Candidate
-
     seen = {}
 
     def fake_answer(request):

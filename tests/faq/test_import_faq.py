@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
+from conversations.models import Municipality
 from faq import importing
 from faq.models import FAQ, FAQTranslation
 
@@ -176,7 +177,6 @@ def test_export_round_trips(tmp_path, municipality, make_faq, fmt):
         assert first["alt_questions"] == ["ソファを捨てたい", "大型ごみ"]
     before = list(importing.export_rows(municipality))
     # Into another municipality: identical entries; back into the same: all unchanged.
-    from conversations.models import Municipality
 
     other = Municipality.objects.create(slug="other", name_ja="他市")
     result = importing.import_faqs(other, importing.read_rows(path))

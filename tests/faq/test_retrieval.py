@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from faq.search.index import build
 from faq.search.loader import load_entries, version_stamp
 from faq.search.service import Registry, is_foreign
 from faq.search.text import analyzer, strip_fillers
+from tests.fakes.libretranslate import FakeLibreTranslate
 
 pytestmark = pytest.mark.usefixtures("fresh_index")
 
@@ -294,7 +296,6 @@ def test_a_search_embeds_a_bounded_number_of_texts_and_finishes_later(city, muni
 def test_cached_vectors_are_the_models_vectors(city, municipality):
     build(load_entries(municipality))
     row = EmbeddingCache.objects.get(content_hash=embed.content_hash("query", city["gomi"].question))
-    import numpy as np
 
     stored = np.frombuffer(bytes(row.vector), dtype=np.float32)
     assert stored.shape == (embed.DIM,)
@@ -308,7 +309,6 @@ def test_ready():
 def test_a_machine_translation_is_searched_as_a_japanese_question(city, municipality, settings):
     """With a translator (the fake LibreTranslate on loopback, the real client), a question the
     multilingual embedding alone misreads is found through its Japanese translation."""
-    from tests.fakes.libretranslate import FakeLibreTranslate
 
     question = "कुकुर पालेपछि के गर्नुपर्छ?"  # Nepali: what must I do after getting a dog?
     without = ids(retrieval.search(municipality, question, language="ne"))

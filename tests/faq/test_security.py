@@ -13,6 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from chatbot import engine
 from conversations.models import AnswerLog, Membership
 from faq.models import FAQ, Chunk, Page
 
@@ -167,8 +168,6 @@ def test_users_without_a_membership_get_no_editor_pages(client, a_faq, django_us
 
 @pytest.mark.parametrize("role", ROLES)
 def test_editor_pages_refuse_another_city(client, city_a, city_b, a_faq, staff_user, monkeypatch, role):
-    from chatbot import engine
-
     monkeypatch.setattr(engine, "answer", lambda request: pytest.fail("the engine ran for another city"))
     AnswerLog.objects.create(municipality=city_a, query=A_SECRET, decision="handoff", reason="low_confidence")
     client.force_login(staff_user(city_b, role, username=f"b-{role}"))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from faq import sitecrawl
 from faq.models import Chunk, Page
@@ -338,7 +339,6 @@ def test_failures_never_take_pages_for_gone(http_site, site, city):
     assert Chunk.objects.filter(municipality=city).count() == passages
     # The whole site unreachable (robots.txt fails): the command stops and the index stays.
     RecordingHandler.failing = {"/robots.txt"}
-    from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="index is unchanged"):
         import_site(city, url, "--delay", "0")
@@ -369,8 +369,6 @@ def test_robots_txt_server_error_stops_the_crawl(city, tmp_path):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        from django.core.management.base import CommandError
-
         with pytest.raises(CommandError, match="robots.txt"):
             import_site(city, f"http://127.0.0.1:{server.server_address[1]}/", "--delay", "0")
     finally:

@@ -19,9 +19,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 
 from chatbot import pipeline
+from conversations import live
 from conversations.models import Conversation, InboundEvent, Membership, Message
 from handoff import hours
 from languages.translation import reset_failures
@@ -98,7 +101,6 @@ def console_staff(municipality, staff_user):
 @pytest.fixture
 def live_events(monkeypatch) -> list[tuple[int, dict]]:
     """Capture what the console would be told live (without Redis)."""
-    from conversations import live
 
     seen: list[tuple[int, dict]] = []
     monkeypatch.setattr(live, "publish", lambda municipality_id, event: seen.append((municipality_id, event)))
@@ -127,8 +129,6 @@ def browser_context(chromium, live_server):
 @pytest.fixture
 def login_context(chromium, live_server) -> Iterator[Callable]:
     """``login_context(user)``: a browser context logged in as ``user`` (notifications granted)."""
-    from django.conf import settings
-    from django.test import Client
 
     contexts = []
 

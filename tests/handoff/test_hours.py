@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -45,8 +45,6 @@ def test_year_end_closure_and_new_year(default):
 
 
 def test_utc_input_is_read_in_the_city_time_zone(default):
-    from datetime import UTC, datetime
-
     at = datetime(2026, 7, 17, 9, 0, tzinfo=UTC)  # 18:00 in Tokyo
     assert default.next_opening(at) == jst(2026, 7, 21, 8, 30)
 

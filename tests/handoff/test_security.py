@@ -17,7 +17,7 @@ from conversations.models import Conversation, Membership, Message, Resident
 from faq.models import FAQ
 from handoff import services
 from handoff import views as console
-from handoff.models import AuditEvent, CannedReply, CannedReplyTranslation, InternalNote, Ticket
+from handoff.models import AuditEvent, BusinessCalendar, CannedReply, CannedReplyTranslation, InternalNote, Ticket
 
 Role = Membership.Role
 S = states.ConversationState
@@ -318,8 +318,6 @@ def test_a_queue_action_redirects_only_inside_the_console(client, a_ticket, city
 
 @pytest.mark.parametrize("role", [Role.STAFF, Role.EDITOR, Role.CITY_ADMIN])
 def test_hand_off_admin_of_another_city_is_out_of_reach(client, a_ticket, city_a, city_b, staff_user, role):
-    from handoff.models import BusinessCalendar
-
     canned = CannedReply.objects.create(municipality=city_a, title="A市の定型文", text_ja="A市の住民の相談")
     calendar = BusinessCalendar.objects.create(municipality=city_a)
     audit = AuditEvent.objects.filter(ticket=a_ticket).first()

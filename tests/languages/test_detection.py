@@ -5,6 +5,7 @@ unclear messages do not flip it)."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from languages.detection import detect, resolve
 from languages.registry import normalise_code
@@ -108,8 +109,6 @@ CASES = [(code, text) for code, texts in SHORT_TEXTS.items() for text in texts]
 
 
 def test_every_supported_language_has_examples():
-    from django.conf import settings
-
     assert set(SHORT_TEXTS) == {code for code, _ in settings.LANGUAGES} - {"ja-easy"}
 
 

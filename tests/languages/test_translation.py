@@ -8,10 +8,12 @@ import time
 import pytest
 from django.core.cache import cache
 
+from conversations.models import AnswerLog
 from faq.models import FAQTranslation
 from languages import translation
 from languages.models import CachedTranslation
 from languages.translation import backends, placeholders, service
+from llm import usage
 from tests.fakes.libretranslate import OLD_LANGUAGES, FakeLibreTranslate, configure
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.openai_api import configure as configure_openai
@@ -471,9 +473,6 @@ def test_llm_backend_with_the_real_openai_client(llm):
 
 
 def test_llm_tokens_are_counted_and_the_budget_respected(llm, settings, municipality):
-    from conversations.models import AnswerLog
-    from llm import usage
-
     with usage.metered() as meter:
         assert translation.translate("住民票の写しを取りたい", "ja", "en", municipality=municipality) is not None
     assert meter.calls == 1 and meter.total > 0

@@ -4,11 +4,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
 from conversations.models import Membership, Municipality
 from faq import importing
+from faq.search import embed
 
 DEMO_DIR = Path(settings.BASE_DIR) / "faq" / "demo"
 SLUG = "mihon"
@@ -68,8 +69,6 @@ class Command(BaseCommand):
         if site.is_dir() and "import_site" in _commands():
             call_command("import_site", SLUG, str(site), stdout=self.stdout, stderr=self.stderr)
         if "build_index" in _commands():
-            from faq.search import embed
-
             if EMBEDDINGS.exists() and not opts["save_embeddings"]:
                 offered = embed.import_cache(EMBEDDINGS)
                 self.stdout.write(f"Embedding cache: {offered} precomputed vectors offered from {EMBEDDINGS.name}")
@@ -95,6 +94,4 @@ class Command(BaseCommand):
 
 
 def _commands() -> set[str]:
-    from django.core.management import get_commands
-
     return set(get_commands())

@@ -16,8 +16,11 @@ from channels.line.adapter import LineAdapter
 from channels.line.ratelimit import RateLimiter
 from chatbot import answering, compose, pipeline
 from conversations import delivery, outbox
+from conversations.adapters import DeliveryContext
 from conversations.content import Choice, InboundMessage, Kind, Reply
-from conversations.models import InboundEvent, Message, Resident
+from conversations.models import Conversation, InboundEvent, Membership, Message, Resident
+from conversations.tasks import deliver_messages
+from handoff.models import Ticket
 from tests.conftest import wait_until
 from tests.fakes.line_api import LOADING, PUSH, REPLY, Scripted, event, media_event, postback_event, text_event
 
@@ -144,7 +147,6 @@ def test_more_than_five_objects_use_the_reply_token_once_then_push(line_api, lin
     resident = Resident.objects.create(municipality=line_city, channel="line", channel_user_id=USER)
     conversation = resident.conversations.create(municipality=line_city)
     rows = outbox.send(conversation, [Reply(text=f"お知らせ {i}") for i in range(7)], event=stored, language="ja")
-    from conversations.adapters import DeliveryContext
 
     delivery.deliver(conversation, rows, DeliveryContext(reply_token=raw["replyToken"]))
     reply, push = line_api.delivered()
@@ -345,9 +347,6 @@ def test_deferred_calls_run_in_order_unless_cancelled():
 
 @pytest.mark.parametrize("state", ["waiting", "staff"])
 def test_bot_is_silent_on_line_while_a_person_holds_the_conversation(line_api, faq, slept, state):
-    from conversations.models import Conversation
-    from handoff.models import Ticket
-
     process(faq.municipality, text_event("人と話したいです", user=USER))
     conversation = Conversation.objects.get()
     assert conversation.state == "waiting" and Ticket.objects.count() == 1
@@ -364,10 +363,6 @@ def test_bot_is_silent_on_line_while_a_person_holds_the_conversation(line_api, f
 def test_a_console_reply_is_pushed_after_the_request_not_inside_it(
     client, line_api, line_city, slept, staff_user, django_capture_on_commit_callbacks
 ):
-    from conversations.models import Membership
-    from conversations.tasks import deliver_messages
-    from handoff.models import Ticket
-
     process(line_city, text_event("人と話したいです", user=USER))
     ticket = Ticket.objects.get()
     client.force_login(staff_user(line_city, Membership.Role.STAFF, username="yamada"))
@@ -393,8 +388,6 @@ def test_a_console_reply_is_pushed_after_the_request_not_inside_it(
 
 
 def test_staff_messages_go_out_in_the_order_written_whichever_task_runs_first(line_api, line_city, slept):
-    from conversations.tasks import deliver_messages
-
     process(line_city, event("follow", user=USER))
     conversation = Resident.objects.get(channel_user_id=USER).conversations.get()
     first, second = (

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
+
+from faq.models import FAQTranslation
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -18,7 +21,6 @@ RESIDENT_CARD_ANSWER_EN = "You can get one at the Citizens Division counter for 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and cached configs live in the cache: every test starts with none."""
-    from django.core.cache import cache
 
     cache.clear()
     yield
@@ -34,7 +36,6 @@ def _fresh_index(settings):
 @pytest.fixture
 def city_faqs(municipality, make_faq):
     """A few published entries in three categories; two with curated English translations."""
-    from faq.models import FAQTranslation
 
     card = make_faq(
         municipality,

@@ -7,9 +7,13 @@ import time
 import pytest
 from django.conf import settings
 from django.core import signing
+from django.db import connection
+from django.urls import get_resolver
 
 from channels.web.adapter import live_channel, resident_key
-from conversations.models import InboundEvent, Message
+from conversations import live, outbox
+from conversations.content import Reply
+from conversations.models import Conversation, InboundEvent, Message, Resident
 
 from .conftest import RESIDENT_CARD_ANSWER_EN, RESIDENT_CARD_EN
 
@@ -438,12 +442,6 @@ def _collect(response, seconds: float) -> tuple[list[str], float]:
 def test_events_stream_a_staff_reply_with_heartbeats_and_end_in_time(
     transactional_db, client, municipality, token, live_redis, settings
 ):
-    from django.db import connection
-
-    from conversations import outbox
-    from conversations.content import Reply
-    from conversations.models import Conversation, Resident
-
     def console_replies():  # as the staff console does, from another thread (its own connection)
         try:
             outbox.send(conversation, [Reply(text="担当です", kind="staff")], sender=Message.Sender.STAFF)
@@ -472,8 +470,6 @@ def test_events_stream_a_staff_reply_with_heartbeats_and_end_in_time(
 
 
 def test_events_for_one_session_do_not_see_another(client, municipality, token, live_redis, settings):
-    from conversations import live
-
     settings.WEB_SSE_LIFETIME_SECONDS = 1.5
     response = open_events(client, token)
     next(iter(response.streaming_content))
@@ -499,8 +495,6 @@ def test_widget_script_is_served_with_its_styles_inlined(client, db):
 
 
 def test_openapi_description_is_valid_and_covers_every_endpoint(client, db):
-    from django.urls import get_resolver
-
     response = client.get("/api/web/openapi.json")
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     spec = response.json()

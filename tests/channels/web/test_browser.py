@@ -17,9 +17,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
+from channels.web import views
+from channels.web.adapter import resident_key
 from conversations import outbox
 from conversations.content import Link, Reply
-from conversations.models import AnswerLog, Conversation, Message
+from conversations.models import AnswerLog, Conversation, Message, Resident
 from handoff.models import Ticket
 from tests.conftest import wait_until
 
@@ -48,8 +50,6 @@ def ask(page, text: str):
 
 
 def conversation_of(page) -> Conversation:
-    from channels.web.adapter import resident_key
-
     token = wait_until(lambda: stored_token(page))
     return wait_until(lambda: Conversation.objects.filter(resident__channel_user_id=resident_key(token)).first())
 
@@ -261,8 +261,6 @@ def live_redis(redis_client, redis_url, settings):
 def test_live_stream_is_reopened_with_a_new_ticket_each_time(
     live_server, city_faqs, new_page, live_redis, settings, monkeypatch
 ):
-    from channels.web import views
-
     # A ticket opens a stream for 2 s; a stream lives 4 s, so each reconnect needs a new ticket.
     monkeypatch.setattr(views, "TICKET_SECONDS", 2)
     settings.WEB_SSE_LIFETIME_SECONDS = 4
@@ -546,7 +544,6 @@ def test_too_long_text_is_refused_with_a_clear_message(live_server, municipality
 
 def test_quick_first_messages_share_one_session(live_server, municipality, new_page):
     """Two messages typed before the first session request returns must not open two sessions."""
-    from conversations.models import Resident
 
     page = new_page(locale="en-US")
     page.goto(demo(live_server))

@@ -48,8 +48,19 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import close_old_connections, connection, connections, transaction
+from django.test.testcases import QuietWSGIRequestHandler
+from django.test.utils import setup_databases, teardown_databases
+from kombu import pools
+
+from channels.line import views
+from chatbot import pipeline
+from chatbot.celery import app
+from conversations.models import InboundEvent, Message, Municipality
+from faq.models import FAQ
 
 QUESTIONS = ["ソファを捨てたい", "住民票の写しがほしい", "児童手当の申請", "粗大ごみの出し方", "転入の手続き"]
 FAQS = [
@@ -175,7 +186,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         try:
-            from tests.fakes.line_api import FakeLineAPI, sign, text_event, webhook_body
+            from tests.fakes.line_api import (  # noqa: PLC0415 (the fake lives with the tests: a checkout has it)
+                FakeLineAPI,
+                sign,
+                text_event,
+                webhook_body,
+            )
         except ImportError as exc:  # the fake lives with the tests
             raise CommandError("run from the repository root: the fake LINE API is tests/fakes/line_api.py") from exc
         if opts["events"] < 1 or opts["concurrency"] < 1:
@@ -239,8 +255,6 @@ class Command(BaseCommand):
     # --- setup -----------------------------------------------------------------------------------
 
     def _setup_database(self):
-        from django.test.utils import setup_databases
-
         db = connection.settings_dict
         db["CONN_MAX_AGE"] = max(db.get("CONN_MAX_AGE") or 0, 60)  # as recommended behind gunicorn
         if db["ENGINE"] == "django.db.backends.sqlite3":
@@ -252,8 +266,6 @@ class Command(BaseCommand):
         return setup_databases(verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set())
 
     def _teardown_database(self, old_db) -> None:
-        from django.test.utils import teardown_databases
-
         connections.close_all()
         teardown_databases(old_db, verbosity=0)
 
@@ -310,9 +322,6 @@ class Command(BaseCommand):
         return f"redis://127.0.0.1:{port}/0"
 
     def _city(self):
-        from conversations.models import Municipality
-        from faq.models import FAQ
-
         city = Municipality.objects.create(
             slug="line-bench",
             name_ja="ベンチ市",
@@ -349,9 +358,6 @@ class Command(BaseCommand):
         raise CommandError(f"celery worker not ready after 120s; see {log}")
 
     def _start_inline(self, count: int) -> None:
-        from channels.line import views
-        from chatbot import pipeline
-
         work: queue.Queue = queue.Queue()
         real_enqueue = views.enqueue
         views.enqueue = lambda event_id: transaction.on_commit(lambda: work.put(event_id))
@@ -404,9 +410,6 @@ class Command(BaseCommand):
             self.stdout.write("inline tasks need the webhook in this process: using the threaded server")
         if redis_url:
             self._send_tasks_to(redis_url)
-        from django.core.handlers.wsgi import WSGIHandler
-        from django.core.servers.basehttp import ThreadedWSGIServer
-        from django.test.testcases import QuietWSGIRequestHandler
 
         class Handler(QuietWSGIRequestHandler):
             disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
@@ -425,10 +428,6 @@ class Command(BaseCommand):
         return server.server_address[1]
 
     def _send_tasks_to(self, redis_url: str) -> None:
-        from kombu import pools
-
-        from config.celery import app
-
         app.conf.broker_url = redis_url
         app.conf.task_always_eager = False
         if app._pool is not None:
@@ -459,8 +458,6 @@ class Command(BaseCommand):
         return acks, statuses, sent_at
 
     def _wait(self, event_ids: list[str], timeout: float, quiet: bool = False) -> None:
-        from conversations.models import InboundEvent, Message
-
         deadline = time.monotonic() + timeout
         next_note = time.monotonic() + 2
         while time.monotonic() < deadline:
@@ -478,8 +475,7 @@ class Command(BaseCommand):
     # --- results -----------------------------------------------------------------------------------
 
     def _report(self, api, bodies, acks, statuses, sent_at, burst: float, opts, answering: bool = True) -> None:
-        from conversations.models import InboundEvent, Message
-        from tests.fakes.line_api import PUSH, REPLY
+        from tests.fakes.line_api import PUSH, REPLY  # noqa: PLC0415 (as in handle: the fake lives with the tests)
 
         n = len(bodies)
         ok = [a * 1000 for a, s in zip(acks, statuses, strict=True) if s == 200]
