@@ -6,6 +6,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from conversations.content import Choice, Link, Reply
+from languages import registry
 
 from .engine import AnswerStatus, Decision, Reason
 
@@ -18,7 +19,7 @@ def ui_language(language: str) -> str:
 
 
 def disclaimer(municipality, language: str) -> str:
-    if language in ("ja", "ja-easy") and municipality.disclaimer_ja:
+    if registry.reads_japanese(language) and municipality.disclaimer_ja:
         return municipality.disclaimer_ja
     if language == "en" and municipality.disclaimer_en:
         return municipality.disclaimer_en

@@ -15,6 +15,7 @@ from conversations.models import AnswerStatus, Reason
 from faq import retrieval
 from faq.retrieval import Candidate
 from handoff import triggers
+from languages import registry
 
 from . import decision as decision_rules
 from . import generation
@@ -72,7 +73,7 @@ def _decide(request: AnswerRequest) -> Decision:
     if generation.enabled() and candidates:
         # Not sure of one curated answer, but passages may be relevant: a grounded, cited answer.
         # Generated in Japanese (every output guard applies there); other languages are translated.
-        language = request.language if request.language in ("ja", "ja-easy") else "ja"
+        language = request.language if registry.reads_japanese(request.language) else "ja"
         result = generation.grounded_answer(
             request.municipality, query, candidates, language=language, history=request.history
         )

@@ -61,6 +61,7 @@ SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
 
 INSTALLED_APPS = [
     "config.apps.MadoguchiAdminConfig",  # django.contrib.admin with Madoguchi's site (config.admin)
+    "config.apps.ProjectConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -110,7 +111,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "config" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -130,8 +131,7 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # its folder is made at start-up (config.apps)
     # WAL lets the web process read while a worker writes; a busy timeout instead of "locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
@@ -191,6 +191,7 @@ OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
 OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "")
 OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 15.0)
 LLM_MONTHLY_TOKEN_BUDGET = env_int("LLM_MONTHLY_TOKEN_BUDGET", 0)
+LLM_PASSAGE_FLOOR = env_float("LLM_PASSAGE_FLOOR", 0.2)  # passages below this confidence are not sent to the model
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 0)
 OPENAI_TOKEN_LIMIT_PARAM = os.environ.get("OPENAI_TOKEN_LIMIT_PARAM", "max_tokens")
 OPENAI_TEMPERATURE = env_float("OPENAI_TEMPERATURE", 0.0) if os.environ.get("OPENAI_TEMPERATURE") != "" else None
@@ -223,8 +224,7 @@ django.conf.locale.LANG_INFO.update(EXTRA_LANG_INFO)
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))  # made at start-up (config.apps)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -582,8 +582,8 @@ def unanswered(f: Filters, *, method: str = "auto") -> Table:
 
 
 def costs_configured() -> bool:
-    llm = bool(getattr(settings, "OPENAI_API_KEY", "") or getattr(settings, "OPENAI_BASE_URL", ""))
-    translator = getattr(settings, "TRANSLATOR", "none") not in ("", "none")
+    llm = bool(settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL)
+    translator = settings.TRANSLATOR not in ("", "none")
     return llm or translator
 
 

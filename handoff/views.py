@@ -43,15 +43,15 @@ CHANNEL_NAMES = dict(Channel.choices)
 
 
 def poll_seconds() -> int:
-    return int(getattr(settings, "HANDOFF_POLL_SECONDS", 5))
+    return int(settings.HANDOFF_POLL_SECONDS)
 
 
 def sse_seconds() -> float:
-    return float(getattr(settings, "HANDOFF_SSE_SECONDS", 300))
+    return float(settings.HANDOFF_SSE_SECONDS)
 
 
 def sse_heartbeat() -> float:
-    return float(getattr(settings, "HANDOFF_SSE_HEARTBEAT_SECONDS", 15))
+    return float(settings.HANDOFF_SSE_HEARTBEAT_SECONDS)
 
 
 def console_view(view):

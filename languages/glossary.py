@@ -36,7 +36,7 @@ from django.db.models import Count, Max, Q
 from django.db.models.signals import post_delete, post_save
 
 from .models import GlossaryTerm
-from .registry import normalise_code
+from .registry import normalise_code, reads_japanese
 
 DATA_DIR = Path(__file__).resolve().parent / "glossary_data"
 LANGUAGES = ("en", "zh-hans", "zh-hant", "ko", "vi", "pt", "es", "tl", "ne", "id", "th", "my", "fr")
@@ -445,7 +445,7 @@ def find_terms(text: str, language: str = "", *, municipality=None) -> list[Matc
     """The glossary terms in ``text``, in order of appearance (longest match first, no overlaps)."""
 
     lang = normalise_code(language) if language != ROMAJI else ROMAJI
-    japanese_text = lang in ("ja", "ja-easy")
+    japanese_text = reads_japanese(lang)
     matches = matcher_for(municipality).find(text, lang, substrings=not japanese_text)
     return sorted(matches, key=lambda m: m.start)
 

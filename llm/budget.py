@@ -33,7 +33,7 @@ def monthly_budget(municipality) -> int:
     own = getattr(municipality, "llm_monthly_token_budget", None)
     if own is not None:
         return int(own)
-    return int(getattr(settings, "LLM_MONTHLY_TOKEN_BUDGET", 0) or 0)
+    return int(settings.LLM_MONTHLY_TOKEN_BUDGET)
 
 
 def month_start(municipality, now: datetime | None = None) -> datetime:

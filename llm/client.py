@@ -53,14 +53,14 @@ class LLMSettings:
 
 
 def current() -> LLMSettings:
-    temperature = getattr(settings, "OPENAI_TEMPERATURE", 0.0)
+    temperature = settings.OPENAI_TEMPERATURE
     return LLMSettings(
-        base_url=getattr(settings, "OPENAI_BASE_URL", "") or "",
-        api_key=getattr(settings, "OPENAI_API_KEY", "") or "",
-        model=getattr(settings, "OPENAI_MODEL", "") or "",
-        timeout=float(getattr(settings, "OPENAI_TIMEOUT", 15.0) or 15.0),
-        max_retries=int(getattr(settings, "OPENAI_MAX_RETRIES", 0) or 0),
-        token_limit_param=getattr(settings, "OPENAI_TOKEN_LIMIT_PARAM", "max_tokens") or "max_tokens",
+        base_url=settings.OPENAI_BASE_URL,
+        api_key=settings.OPENAI_API_KEY,
+        model=settings.OPENAI_MODEL,
+        timeout=float(settings.OPENAI_TIMEOUT),
+        max_retries=int(settings.OPENAI_MAX_RETRIES),
+        token_limit_param=settings.OPENAI_TOKEN_LIMIT_PARAM,
         temperature=None if temperature in (None, "") else float(temperature),
     )
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from chatbot import compose
 from faq.models import FAQ
+from languages import registry
 from languages.registry import normalise_code
 
 CACHE_SECONDS = 60
@@ -31,20 +32,20 @@ def language_or_default(code: str | None) -> str:
 
 
 def suggestion_count() -> int:
-    return int(getattr(settings, "WEB_SUGGESTED_QUESTIONS", 4))
+    return int(settings.WEB_SUGGESTED_QUESTIONS)
 
 
 def greeting(municipality, lang: str) -> str:
     if lang == "ja" and municipality.greeting_ja:
         return municipality.greeting_ja
     with translation.override(lang):
-        japanese = lang in ("ja", "ja-easy")
+        japanese = registry.reads_japanese(lang)
         name = municipality.name_ja if japanese else (municipality.name_en or municipality.name_ja)
         return _("Welcome to the %(city)s help desk. Ask me about the city's services, day or night.") % {"city": name}
 
 
 def city_name(municipality, lang: str) -> str:
-    if lang in ("ja", "ja-easy"):
+    if registry.reads_japanese(lang):
         return municipality.name_ja
     return municipality.name_en or municipality.name_ja
 

@@ -24,13 +24,6 @@ from django_ratelimit.core import get_usage
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {
-    "WEB_RATE_SESSION_MESSAGES": "20/m",
-    "WEB_RATE_IP_MESSAGES": "60/m",
-    "WEB_RATE_IP_SESSIONS": "20/m",
-    "WEB_RATE_IP_READS": "600/m",
-}
-
 
 @dataclass
 class Limited:
@@ -41,7 +34,7 @@ class Limited:
 
 
 def rate(name: str) -> str:
-    return getattr(settings, name, DEFAULTS[name])
+    return getattr(settings, name)  # one of the WEB_RATE_* settings
 
 
 def check(request: HttpRequest, name: str, *, value: str | None = None) -> Limited | None:

@@ -23,11 +23,11 @@ log = logging.getLogger(__name__)
 
 
 def lifetime() -> float:
-    return float(getattr(settings, "WEB_SSE_LIFETIME_SECONDS", 55))
+    return float(settings.WEB_SSE_LIFETIME_SECONDS)
 
 
 def heartbeat() -> float:
-    return float(getattr(settings, "WEB_SSE_HEARTBEAT_SECONDS", 15))
+    return float(settings.WEB_SSE_HEARTBEAT_SECONDS)
 
 
 def event(name: str, data: dict | str) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from conversations.masking import Masker
+from languages import registry
 from llm import budget, client, usage
 
 from . import citations, guard, prompts
@@ -25,7 +26,6 @@ MAX_PASSAGE_CHARS = 1500
 MAX_ANSWER_TOKENS = 700
 HISTORY_TURNS = 4
 HISTORY_TURN_CHARS = 300
-RELEVANCE_FLOOR = 0.2  # a passage below this calibrated score is not worth the tokens
 
 
 class Status(enum.StrEnum):
@@ -97,9 +97,10 @@ def safe_history(history: Iterable | None, masker: Masker, limit: int = HISTORY_
 
 
 def passages_for(
-    candidates: Sequence[Candidate], *, floor: float = RELEVANCE_FLOOR, limit: int = MAX_PASSAGES
+    candidates: Sequence[Candidate], *, floor: float | None = None, limit: int = MAX_PASSAGES
 ) -> list[Candidate]:
-    """The candidates worth showing the model: relevant, with text, no duplicates, best first."""
+    """The candidates worth showing the model: relevant (``LLM_PASSAGE_FLOOR``), with text, no repeats, best first."""
+    floor = settings.LLM_PASSAGE_FLOOR if floor is None else floor
     chosen, seen = [], set()
     for candidate in candidates:
         text = (candidate.text or "").strip()
@@ -137,7 +138,7 @@ def grounded_answer(
     if not verdict:
         log.info("generation refused before the call: %s", verdict.reason)
         return GenerationResult(Status.BLOCKED, reason=verdict.reason)
-    usable = passages_for(candidates, floor=float(getattr(settings, "LLM_PASSAGE_FLOOR", RELEVANCE_FLOOR)))
+    usable = passages_for(candidates)
     if not usable:
         return GenerationResult(Status.UNANSWERABLE, reason="no passages")
     if budget.is_exhausted(municipality):
@@ -197,7 +198,7 @@ def grounded_answer(
         secrets=prompt.secrets,
         prompt_rules=prompt.rules,
         question=masked_question,
-        japanese=language in ("ja", "ja-easy"),
+        japanese=registry.reads_japanese(language),
         min_grounding=0.2 if language == "ja-easy" else 0.25,
     )
     if not verdict:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from faq.models import FAQ, Chunk
+from languages.registry import reads_japanese
 from languages.translation import japanese_for_search, to_japanese
 
 from . import embed, runtime
@@ -33,18 +34,17 @@ from .text import analyzer
 from .types import Candidate
 
 log = logging.getLogger(__name__)
-JAPANESE = {"ja", "ja-easy"}
 KANA = re.compile(r"[\u3040-\u30ff]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def check_seconds() -> float:
-    return float(getattr(settings, "FAQ_INDEX_CHECK_SECONDS", 2.0))
+    return float(settings.FAQ_INDEX_CHECK_SECONDS)
 
 
 def embed_budget() -> int:
     """Texts a search may embed while rebuilding (an admin edit: a few); the rest waits for build_index."""
-    return int(getattr(settings, "FAQ_INDEX_EMBED_BUDGET", 64))
+    return int(settings.FAQ_INDEX_EMBED_BUDGET)
 
 
 @dataclass
@@ -162,7 +162,7 @@ def is_foreign(text: str, language: str | None) -> bool:
     if KANA.search(text):
         return False
     if language:
-        return language not in JAPANESE
+        return not reads_japanese(language)
     return not HAN.search(text)
 
 

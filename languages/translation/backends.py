@@ -206,13 +206,13 @@ class Config:
 
 def current_config() -> Config:
     return Config(
-        name=(getattr(settings, "TRANSLATOR", "none") or "none").strip().lower(),
-        url=getattr(settings, "TRANSLATOR_URL", ""),
-        api_key=getattr(settings, "TRANSLATOR_API_KEY", ""),
-        region=getattr(settings, "TRANSLATOR_REGION", ""),
-        openai_base_url=getattr(settings, "OPENAI_BASE_URL", ""),
-        openai_api_key=getattr(settings, "OPENAI_API_KEY", ""),
-        openai_model=getattr(settings, "OPENAI_MODEL", ""),
+        name=settings.TRANSLATOR.strip().lower(),
+        url=settings.TRANSLATOR_URL,
+        api_key=settings.TRANSLATOR_API_KEY,
+        region=settings.TRANSLATOR_REGION,
+        openai_base_url=settings.OPENAI_BASE_URL,
+        openai_api_key=settings.OPENAI_API_KEY,
+        openai_model=settings.OPENAI_MODEL,
     )
 
 

@@ -73,7 +73,7 @@ def to_japanese(text: str, source_lang: str, *, municipality=None) -> Translated
     Kept only in the short-lived cache: what residents write is personal.
     """
     lang = our_code(source_lang) or "ja"
-    if lang in ("ja", "ja-easy"):
+    if reads_japanese(lang):
         return Translated(text, machine=False, cached=False, source=lang, target="ja")
     return translate(text, lang, "ja", municipality=municipality, persist=False)
 
@@ -86,7 +86,7 @@ def japanese_for_search(text: str, language: str, *, municipality=None) -> str:
     """
 
     lang = our_code(language)
-    if lang in ("ja", "ja-easy"):
+    if reads_japanese(lang):
         return ""
     pieces: list[str] = []
     machine = to_japanese(text, lang or "en", municipality=municipality) if lang else None

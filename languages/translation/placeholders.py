@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from languages import registry
+
 D = "[0-9０-９]"
 DASH = "[-‐‑–—－ー−]"
 TILDE = "[〜～~\\-－–]"
@@ -90,7 +92,7 @@ def protect(text: str, source: str = "ja", terms: Iterable[str] = ()) -> Protect
     """Replace the spans that must survive with numbered tokens."""
     if TOKEN_BACK.search(text):  # the text already looks like it has tokens: leave it alone
         return Protected(text, {})
-    patterns = JAPANESE_PATTERNS if source in ("ja", "ja-easy") else FOREIGN_PATTERNS
+    patterns = JAPANESE_PATTERNS if registry.reads_japanese(source) else FOREIGN_PATTERNS
     values: dict[int, str] = {}
     out, last = [], 0
     for n, (start, end) in enumerate(_spans(text, patterns, terms), start=1):

@@ -53,7 +53,7 @@ class Translated:
 
 
 def timeout_seconds() -> float:
-    return float(getattr(settings, "TRANSLATOR_TIMEOUT", 10.0))
+    return float(settings.TRANSLATOR_TIMEOUT)
 
 
 # --- the one entry point ---------------------------------------------------------------------------
