@@ -34,14 +34,17 @@ run: install
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install-dev
+test: lint
 	@DATABASE_URL=$$(bash tests/services.sh) && \
 	  echo "tests on $$DATABASE_URL with real Redis and Celery workers started by the tests" && \
 	  DATABASE_URL=$$DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
+# Lint: ruff (local imports need a reason: PLC0415), imports point down only (lint-imports), the typed core (mypy).
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 messages: install
 	$(PY) manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=tests --ignore=var --ignore='faq/demo/*'

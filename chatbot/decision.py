@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conversations.models import Municipality
+
 DEFAULT_THRESHOLD = 0.50
 DEFAULT_MARGIN = 0.1
 ASK_BACK_FLOOR = 0.25
@@ -44,7 +46,7 @@ class Thresholds:
         return cls(answer=answer, margin=margin, ask_back_floor=min(ASK_BACK_FLOOR, answer))
 
     @classmethod
-    def for_municipality(cls, municipality) -> Thresholds:
+    def for_municipality(cls, municipality: Municipality) -> Thresholds:
         return cls.for_values(municipality.answer_threshold, municipality.answer_margin)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from conversations.models import AnswerStatus, Reason
+from conversations.models import AnswerStatus, Conversation, Municipality, Reason
 from faq import retrieval
 from faq.retrieval import Candidate
 from handoff import triggers
@@ -23,12 +23,12 @@ from . import generation
 
 @dataclass
 class AnswerRequest:
-    municipality: object
+    municipality: Municipality
     text: str
     language: str = "ja"
-    conversation: object | None = None
+    conversation: Conversation | None = None
     asked_back_before: bool = False
-    history: list = field(default_factory=list)  # [(role, text)], oldest first
+    history: list[tuple[str, str]] = field(default_factory=list)  # [(role, text)], oldest first
 
 
 @dataclass

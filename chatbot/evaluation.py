@@ -5,8 +5,9 @@ Query files are JSONL, one object a line::
     {"id": "q1", "query": "粗大ごみ出したい", "relevant": {"gomi-001": 2, "gomi-002": 1}}
 
 2 = answers the question, 1 = related, ``{}`` = the FAQ cannot answer it (the bot should hand
-off). An optional ``"language"`` is the resident's chosen language; otherwise it is detected as
-in a real conversation. Every query goes through ``chatbot.engine.answer``: the figures are those
+off). Each line of ``--output`` carries the decision and its ``reason`` next to the ranking.
+An optional ``"language"`` is the resident's chosen language; otherwise it is detected as in a
+real conversation. Every query goes through ``chatbot.engine.answer``: the figures are those
 of the real answering path, hand-off triggers included.
 
 Definitions (``summarise``):
@@ -17,6 +18,9 @@ Definitions (``summarise``):
 * ``answered_share``: answered queries / all queries;
 * ``answered_precision``: answered with a grade-2 entry / answered;
 * ``handoff_on_unanswerable``: handed off / queries with ``relevant == {}``;
+* ``answered_wrong_rate``: answered with an entry that is not grade 2 / queries that have a grade-2 entry
+  (what a resident with an answerable question lives through as a confident wrong answer);
+* ``self_resolved``: answered right, or asked back with a grade-2 entry among the choices / the same queries;
 * ``latency_ms_p50/p95``: wall-clock time of ``engine.answer``.
 """
 
@@ -35,7 +39,7 @@ from tqdm import tqdm
 from languages import detection, registry
 
 from . import engine
-from .decision import decide
+from .decision import ASK_BACK_CHOICES, decide
 
 
 class QueryFileError(ValueError):
@@ -71,7 +75,13 @@ class Outcome:
     kinds: list[str] = field(default_factory=list)
 
     def line(self) -> dict:
-        return {"id": self.query.id, "top": self.top[:10], "decision": self.decision, "answered": self.answered}
+        return {
+            "id": self.query.id,
+            "top": self.top[:10],
+            "decision": self.decision,
+            "reason": self.reason,
+            "answered": self.answered,
+        }
 
 
 def expand(patterns: Sequence[str]) -> list[Path]:
@@ -170,6 +180,7 @@ def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = Non
     decisions = list(decisions) if decisions is not None else [o.decision for o in outcomes]
     hit1, hit3, mrr, recall = [], [], [], []
     answered = correct = unanswerable = handoffs = 0
+    with_answer = answered_wrong = self_resolved = 0
     for outcome, decision in zip(outcomes, decisions, strict=True):
         q, top = outcome.query, outcome.top[:10]
         best = q.best
@@ -183,9 +194,17 @@ def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = Non
         else:
             unanswerable += 1
             handoffs += decision == "handoff"
+        right = bool(top) and top[0] in best
         if decision == "answer":
             answered += 1
-            correct += bool(top) and top[0] in best
+            correct += right
+        if best:
+            with_answer += 1
+            answered_wrong += decision == "answer" and not right
+            # the resident reads the right answer, or taps it among the ask-back's choices
+            self_resolved += (decision == "answer" and right) or (
+                decision == "ask_back" and bool(best & set(top[:ASK_BACK_CHOICES]))
+            )
     latencies = [o.latency_ms for o in outcomes]
     n = len(outcomes)
     return {
@@ -197,6 +216,8 @@ def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = Non
         "answered_share": round(answered / n, 4) if n else None,
         "answered_precision": round(correct / answered, 4) if answered else None,
         "handoff_on_unanswerable": round(handoffs / unanswerable, 4) if unanswerable else None,
+        "answered_wrong_rate": round(answered_wrong / with_answer, 4) if with_answer else None,
+        "self_resolved": round(self_resolved / with_answer, 4) if with_answer else None,
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
         "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
     }

@@ -1,7 +1,12 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as gettext_now
@@ -49,7 +54,7 @@ class MunicipalityForm(forms.ModelForm):
             "line_access_token": forms.PasswordInput(render_value=False),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in self.SECRET_FIELDS:
             if name in self.fields and self.instance.pk and getattr(self.instance, name):
@@ -82,22 +87,22 @@ class MunicipalityAdmin(TenantScopedAdmin):
         (_("Answering and data"), {"fields": ["answer_threshold", "answer_margin", "retention_days"]}),
     ]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Model]:
         qs = admin.ModelAdmin.get_queryset(self, request)
         if request.user.is_superuser:
             return qs
         return qs.filter(pk__in=self._cities(request))
 
-    def _allowed(self, request, obj, write):
+    def _allowed(self, request: HttpRequest, obj: Model | None, write: bool) -> bool:
         if request.user.is_superuser:
             return True
         cities = self._cities(request, write=write)
         return cities.exists() if obj is None else cities.filter(pk=obj.pk).exists()
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Deleting a tenant deletes all its data, audit log included: an operator's decision, like creating one.
         return request.user.is_superuser
 
@@ -110,13 +115,15 @@ class MembershipAdmin(TenantScopedAdmin):
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ["created_at", "sender", "text", "language", "translation", "delivery"]
+    # django-stubs declares ``fields`` as an invariant list of field groups (names or tuples of names): a list of
+    # plain names is a valid value, but only as that list type, which ``readonly_fields`` (names only) then rejects.
+    fields: ClassVar[list[str]] = ["created_at", "sender", "text", "language", "translation", "delivery"]  # type: ignore[assignment]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -133,7 +140,9 @@ class ConversationAdmin(TenantScopedAdmin):
 # Deleting a resident's data on request: this action opens the dashboard's confirmation page for the
 # selected residents, where the reason is recorded and the deletion audited.
 @admin.action(description=_("Delete personal data on request…"), permissions=["view"])
-def erase_personal_data(modeladmin, request, queryset):
+def erase_personal_data(
+    modeladmin: ResidentAdmin, request: HttpRequest, queryset: QuerySet[Resident]
+) -> HttpResponseRedirect | None:
     cities = set(queryset.values_list("municipality__slug", flat=True))
     if len(cities) != 1:
         modeladmin.message_user(

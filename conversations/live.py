@@ -13,16 +13,17 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from redis.client import PubSub
 
 log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=4)
-def _client_for(url: str):
+def _client_for(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
 
 
-def _client():
+def _client() -> redis.Redis:
     return _client_for(settings.REDIS_URL)
 
 
@@ -41,7 +42,7 @@ def reachable() -> bool:
         return False
 
 
-def channel_name(kind: str, key) -> str:
+def channel_name(kind: str, key: int | str) -> str:
     return f"madoguchi:{kind}:{key}"
 
 
@@ -61,7 +62,7 @@ def publish(municipality_id: int, event: dict) -> None:
 class Subscription:
     """Events published on some channels, read in order. Iterate it; close it when done."""
 
-    def __init__(self, pubsub, heartbeat: float, max_seconds: float):
+    def __init__(self, pubsub: PubSub, heartbeat: float, max_seconds: float) -> None:
         self.pubsub = pubsub
         self.heartbeat = heartbeat
         self.max_seconds = max_seconds

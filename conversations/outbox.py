@@ -9,6 +9,7 @@ the transaction that stored it commits.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from .content import Reply
@@ -24,7 +25,7 @@ def send(
     reply_to: Message | None = None,
     language: str | None = None,
     sender: str = Message.Sender.BOT,
-    staff_user=None,
+    staff_user: User | None = None,
     machine_translated: bool = False,
 ) -> list[Message]:
     """Store ``replies`` for the resident (pending) and, unless they answer ``event``, queue their delivery.

@@ -9,6 +9,7 @@ Only the bot may answer a conversation in state ``bot``; ``waiting`` and ``staff
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -51,7 +52,7 @@ def bot_may_answer(state: str) -> bool:
     return state in (S.BOT, S.CLOSED)
 
 
-def apply(conversation_id: int, transition: Transition, *, owner=None) -> str:
+def apply(conversation_id: int, transition: Transition, *, owner: User | None = None) -> str:
     """Move one conversation atomically: a compare-and-set on its current state.
 
     Two staff claiming at once: both read ``waiting``; only one UPDATE ... WHERE state='waiting'

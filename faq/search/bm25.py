@@ -23,7 +23,7 @@ import numpy as np
 class Vocabulary:
     """Append-only term -> id map shared by every index of the process."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._ids: dict[str, int] = {}
         self._lock = threading.Lock()
 

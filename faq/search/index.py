@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import embed, runtime, score
 from .bm25 import BM25Field, vocabulary
@@ -66,25 +67,29 @@ class SearchIndex:
         phrasing_vectors: np.ndarray,
         body_vectors: np.ndarray,
         params: score.Params | None = None,
-        terms_cache: dict | None = None,
-    ):
+        terms_cache: dict[str, tuple[np.ndarray, ...]] | None = None,
+    ) -> None:
         runtime.configure()
         self.params = params or score.Params()
         self.entries = entries
         self.n = len(entries)
         self.is_chunk = np.array([e.kind == "chunk" for e in entries], dtype=bool)
-        self.terms_cache: dict = {}
+        self.terms_cache: dict[str, tuple[np.ndarray, ...]] = {}
         old_terms = terms_cache or {}
 
-        phr_units, body_units, owners = [], [], []
+        phr_units: list[tuple[np.ndarray, ...]] = []
+        body_units: list[tuple[np.ndarray, ...]] = []
+        owners: list[int] = []
         for i, entry in enumerate(entries):
             phrasings = entry.phrasings or [entry.title]
-            for p in phrasings:
-                phr_units.append(self._terms(p, old_terms))
+            for phrasing in phrasings:
+                phr_units.append(self._terms(phrasing, old_terms))
                 owners.append(i)
             body_units.append(self._terms(entry.body, old_terms))
         self.phr_owner = np.asarray(owners, dtype=np.int32)
-        self.phr_starts = np.flatnonzero(np.r_[True, self.phr_owner[1:] != self.phr_owner[:-1]]) if owners else []
+        self.phr_starts: NDArray[np.intp] | list[int] = (
+            np.flatnonzero(np.r_[True, self.phr_owner[1:] != self.phr_owner[:-1]]) if owners else []
+        )
         body_owner = np.arange(self.n, dtype=np.int32)
         p = self.params
         self.fields: dict[str, tuple[BM25Field, BM25Field]] = {}
@@ -100,7 +105,7 @@ class SearchIndex:
         self.complete = True  # False: some vectors were deferred (see ``build``)
         self.built_at = time.time()
 
-    def _terms(self, text: str, old: dict) -> tuple[np.ndarray, ...]:
+    def _terms(self, text: str, old: dict[str, tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
         """The text's term ids per channel; cached by text so a rebuild re-analyses only what changed."""
         encoded = self.terms_cache.get(text)
         if encoded is None:

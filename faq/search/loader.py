@@ -4,17 +4,19 @@ cached vectors the current content still needs."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
-from django.db.models import Count, Max, Q, Value
+from django.db.models import Count, Expression, Max, Q, QuerySet, Value
 from django.utils import timezone
 
+from conversations.models import Municipality
 from faq.models import FAQ, Chunk, Page
 
 from . import embed, score
 from .index import Entry, dense_items
 
 
-def version_stamp(municipality) -> tuple:
+def version_stamp(municipality: Municipality) -> tuple:
     """Changes whenever anything the index reads changes; one aggregate query (a UNION ALL).
 
     Per table (FAQ entries, pages, passages) of the municipality: the row count and the highest id
@@ -38,7 +40,9 @@ def version_stamp(municipality) -> tuple:
     return tuple(stamp)
 
 
-def _aggregate(model, kind: str, extra, municipality):
+def _aggregate(
+    model: type[FAQ] | type[Page] | type[Chunk], kind: str, extra: Expression, municipality: Municipality
+) -> QuerySet[FAQ | Page | Chunk, tuple[str, int, int, datetime, int]]:
     return (
         model.objects.filter(municipality=municipality)
         .order_by()
@@ -85,7 +89,7 @@ def chunk_entry(chunk: Chunk) -> Entry:
     )
 
 
-def load_entries(municipality) -> list[Entry]:
+def load_entries(municipality: Municipality) -> list[Entry]:
     """Answerable FAQ entries (published, inside their validity window) and live homepage chunks."""
     entries: list[Entry] = []
     for faq in FAQ.objects.answerable(municipality).select_related("municipality").order_by("pk"):
@@ -126,7 +130,7 @@ def needed_hashes(params: score.Params | None = None) -> set[str]:
     return needed
 
 
-def prune_embedding_cache(*, before, params: score.Params | None = None) -> int:
+def prune_embedding_cache(*, before: datetime, params: score.Params | None = None) -> int:
     """Delete the cached vectors no municipality's current content needs (old texts, other models).
 
     ``before``: only rows written before then, taken before the content is read, so vectors that

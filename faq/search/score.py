@@ -15,8 +15,12 @@ are then chosen on that probability scale per municipality (``manage.py calibrat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # .index imports this module
+    from .index import QueryFeatures
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Params:
     conf_c: float = -3.5
 
 
-def fuse(feats, is_chunk: np.ndarray, p: Params, *, foreign: bool = False) -> np.ndarray:
+def fuse(feats: QueryFeatures, is_chunk: np.ndarray, p: Params, *, foreign: bool = False) -> np.ndarray:
     lex = np.maximum(feats.lex_q, p.w_body_lex * feats.lex_b)
     dense_raw = np.maximum(feats.dense_q, feats.dense_b - p.body_dense_offset)
     dense = np.clip((dense_raw - p.dense_floor) / (1.0 - p.dense_floor), 0.0, 1.0)

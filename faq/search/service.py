@@ -23,12 +23,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from conversations.models import Municipality
 from faq.models import FAQ, Chunk
 from languages.registry import reads_japanese
 from languages.translation import japanese_for_search, to_japanese
 
 from . import embed, runtime
-from .index import SearchIndex, build
+from .index import Entry, SearchIndex, build
 from .loader import chunk_entry, faq_entry, load_entries, version_stamp
 from .text import analyzer
 from .types import Candidate
@@ -55,7 +56,7 @@ class _State:
 
 
 class Registry:
-    def __init__(self):
+    def __init__(self) -> None:
         self._states: dict[int, _State] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -64,7 +65,7 @@ class Registry:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def index(self, municipality) -> SearchIndex:
+    def index(self, municipality: Municipality) -> SearchIndex:
         key = municipality.pk
         state = self._states.get(key)
         now = time.monotonic()
@@ -75,8 +76,10 @@ class Registry:
             state.checked_at = now
             return state.index
         lock = self._lock(key)
-        # someone else is rebuilding: answer from the previous index meanwhile
-        if not lock.acquire(blocking=state is None):
+        if state is None:
+            lock.acquire()  # no index to answer from yet: wait for whoever is building it
+        elif not lock.acquire(blocking=False):
+            # someone else is rebuilding: answer from the previous index meanwhile
             return state.index
         try:
             current = self._states.get(key)
@@ -111,7 +114,7 @@ class Registry:
         finally:
             lock.release()
 
-    def forget(self, municipality=None) -> None:
+    def forget(self, municipality: Municipality | None = None) -> None:
         if municipality is None:
             self._states.clear()
         else:
@@ -121,7 +124,7 @@ class Registry:
 registry = Registry()
 
 
-def search(municipality, text: str, *, language: str | None = None, k: int = 10) -> list[Candidate]:
+def search(municipality: Municipality, text: str, *, language: str | None = None, k: int = 10) -> list[Candidate]:
     if not text or not text.strip():
         return []
     index = registry.index(municipality)
@@ -136,8 +139,10 @@ def search(municipality, text: str, *, language: str | None = None, k: int = 10)
     return [_candidate(entry, conf) for entry, conf in results]
 
 
-def merge_best(first: list, second: list, k: int) -> list:
-    best: dict[tuple[str, int], tuple] = {}
+def merge_best(
+    first: list[tuple[Entry, float]], second: list[tuple[Entry, float]], k: int
+) -> list[tuple[Entry, float]]:
+    best: dict[tuple[str, int], tuple[Entry, float]] = {}
     for entry, conf in [*first, *second]:
         key = (entry.kind, entry.id)
         if key not in best or conf > best[key][1]:
@@ -145,7 +150,7 @@ def merge_best(first: list, second: list, k: int) -> list:
     return sorted(best.values(), key=lambda pair: pair[1], reverse=True)[:k]
 
 
-def machine_japanese(text: str, language: str, municipality) -> str:
+def machine_japanese(text: str, language: str, municipality: Municipality) -> str:
     """The machine translation of a foreign question into Japanese, when a translator is configured."""
     try:
         translated = to_japanese(text, language or "en", municipality=municipality)
@@ -166,7 +171,7 @@ def is_foreign(text: str, language: str | None) -> bool:
     return not HAN.search(text)
 
 
-def japanese_words(text: str, language: str, municipality) -> str:
+def japanese_words(text: str, language: str, municipality: Municipality) -> str:
     """Japanese words for the lexical side: machine translation if configured, and the glossary."""
     try:
         return japanese_for_search(text, language, municipality=municipality) or ""
@@ -175,9 +180,11 @@ def japanese_words(text: str, language: str, municipality) -> str:
         return ""
 
 
-def candidate(municipality, kind: str, pk) -> Candidate | None:
+def candidate(municipality: Municipality, kind: str, pk: int | str | None) -> Candidate | None:
     """One answerable FAQ entry or live homepage passage as a sure candidate (one a resident picked)."""
 
+    if pk is None:  # a postback without an id (``pk=None`` would match no row either)
+        return None
     if kind == "chunk":
         chunk = (
             Chunk.objects.filter(municipality=municipality, pk=pk, page__gone_at__isnull=True)
@@ -189,7 +196,7 @@ def candidate(municipality, kind: str, pk) -> Candidate | None:
     return _candidate(faq_entry(faq), 1.0) if faq else None
 
 
-def _candidate(entry, confidence: float) -> Candidate:
+def _candidate(entry: Entry, confidence: float) -> Candidate:
     return Candidate(
         kind=entry.kind,
         id=entry.id,

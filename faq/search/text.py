@@ -21,6 +21,10 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time: the dictionary loads on first use, not at start-up
+    from sudachipy import Dictionary, Morpheme, Tokenizer
 
 # what the phonetic view leaves out: it is about the words, not how the question is phrased
 SILENT_POS = {"補助記号", "空白", "助詞", "助動詞", "感動詞"}
@@ -82,12 +86,12 @@ class Terms:
 class Analyzer:
     """Sudachi, one tokenizer per thread (a SudachiPy tokenizer must not be shared across threads)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._local = threading.local()
-        self._dictionary = None
+        self._dictionary: Dictionary | None = None
         self._lock = threading.Lock()
 
-    def _tokenizer(self):
+    def _tokenizer(self) -> Tokenizer:
         tok = getattr(self._local, "tokenizer", None)
         if tok is None:
             with self._lock:
@@ -136,7 +140,7 @@ class Analyzer:
         return self.terms(text).words
 
 
-def _key(morpheme) -> str:
+def _key(morpheme: Morpheme) -> str:
     surface = morpheme.surface().strip()
     if not surface:
         return ""

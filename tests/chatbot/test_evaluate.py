@@ -24,6 +24,8 @@ KEYS = {
     "handoff_on_unanswerable",
     "latency_ms_p50",
     "latency_ms_p95",
+    "answered_wrong_rate",
+    "self_resolved",
 }
 
 
@@ -61,6 +63,21 @@ def test_metrics_on_a_hand_computed_example():
     assert result["latency_ms_p50"] == 30.0
     assert result["latency_ms_p95"] == 48.0
     assert result.keys() >= KEYS
+
+
+def test_what_residents_with_an_answerable_question_live_through():
+    outcomes = [
+        outcome("q1", {"a": 2}, ["a", "b"], "answer"),  # right answer
+        outcome("q2", {"a": 2}, ["b", "a"], "answer"),  # wrong answer given with confidence
+        outcome("q3", {"a": 2}, ["b", "c", "a", "d"], "ask_back"),  # the right one among the three choices
+        outcome("q4", {"a": 2}, ["b", "c", "d", "a"], "ask_back"),  # not among the choices
+        outcome("q5", {"a": 2}, ["a"], "handoff"),  # handed off
+        outcome("q6", {"e": 1}, ["e"], "answer"),  # no right answer exists: not counted in either
+        outcome("q7", {}, ["e"], "answer"),
+    ]
+    result = evaluation.summarise(outcomes)
+    assert result["answered_wrong_rate"] == round(1 / 5, 4)
+    assert result["self_resolved"] == round(2 / 5, 4)
 
 
 def test_no_answers_and_no_unanswerable_queries_give_null_not_zero():
@@ -176,7 +193,8 @@ def test_evaluate_prints_one_json_object_and_writes_results(city, query_file, tm
     lines = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["q1", "q2", "q3", "q4"]
     for line in lines:
-        assert set(line) == {"id", "top", "decision", "answered"}
+        assert set(line) == {"id", "top", "decision", "reason", "answered"}
+        assert line["reason"]  # why: confident, close_candidates, low_confidence, a trigger ...
         assert line["decision"] in {"answer", "ask_back", "handoff"}
         assert line["answered"] is None or line["answered"] == line["top"][0]
     assert lines[0]["top"][0] == "gomi-001"

@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
@@ -7,7 +10,7 @@ from conversations.models import Municipality
 class Command(BaseCommand):
     help = "Create or update a municipality (a tenant)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("--name-ja", required=True)
         parser.add_argument("--name-en", default=None)
@@ -21,7 +24,7 @@ class Command(BaseCommand):
             help="An origin allowed to embed the web chat (repeatable).",
         )
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         slug = opts["slug"]
         if slugify(slug) != slug:
             raise CommandError(f"{slug!r} is not a valid slug (lowercase letters, digits and hyphens).")
