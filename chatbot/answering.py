@@ -61,6 +61,7 @@ def replies_for(
         ),
         tokens=decision.tokens,
         latency_ms=decision.latency_ms,
+        **model_fields(decision),
     )
     if decision.status == AnswerStatus.HANDOFF:
         reason = decision.reason if decision.reason in HANDOFF_REASONS else Reason.LOW_CONFIDENCE
@@ -105,6 +106,19 @@ def replies_for(
             for reply, original in zip(replies, originals, strict=True):
                 reply.japanese = original.text
     return replies
+
+
+def model_fields(decision: engine.Decision) -> dict:
+    """What the model did for this question, for its AnswerLog (empty when it was not called)."""
+    result = decision.model
+    if result is None or not result.outcome:
+        return {}
+    return {
+        "model_outcome": result.outcome,
+        "model_detail": result.reason[:200],
+        "model_latency_ms": result.latency_ms,
+        "model_tokens": result.tokens,
+    }
 
 
 def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -> tuple[str | None, str, str | None]:

@@ -29,6 +29,7 @@ class AnswerRequest:
     conversation: Conversation | None = None
     asked_back_before: bool = False
     history: list[tuple[str, str]] = field(default_factory=list)  # [(role, text)], oldest first
+    generation: generation.GenerationResult | None = None  # set when the model was asked (any outcome)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Decision:
     latency_ms: float = 0.0
     generated: generation.GenerationResult | None = None
     tokens: int = 0
+    model: generation.GenerationResult | None = None  # the model's result whatever was decided (AnswerLog)
 
     @property
     def choices(self) -> list[Candidate]:
@@ -51,6 +53,7 @@ def answer(request: AnswerRequest) -> Decision:
     started = time.perf_counter()
     result = _decide(request)
     result.latency_ms = (time.perf_counter() - started) * 1000
+    result.model = request.generation
     return result
 
 
@@ -77,6 +80,7 @@ def _decide(request: AnswerRequest) -> Decision:
         result = generation.grounded_answer(
             request.municipality, query, candidates, language=language, history=request.history
         )
+        request.generation = result
         if result.answered:
             return Decision(AnswerStatus.ANSWERED, Reason.GENERATED, candidates, result.cited[0], top, generated=result)
         if result.blocked_input:

@@ -189,7 +189,9 @@ DEMO_SITE_ENABLED = env_bool("DEMO_SITE_ENABLED", True)
 OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
 OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
 OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "")
-OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 15.0)
+# Defaults suit a hosted model; for a model on a CPU see the README ("Running a local model").
+OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 15.0)  # seconds per call; a CPU model needs 60-120
+OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 700)  # the longest grounded answer, in tokens
 LLM_MONTHLY_TOKEN_BUDGET = env_int("LLM_MONTHLY_TOKEN_BUDGET", 0)
 LLM_PASSAGE_FLOOR = env_float("LLM_PASSAGE_FLOOR", 0.2)  # passages below this confidence are not sent to the model
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 0)

@@ -295,6 +295,23 @@ class Reason(models.TextChoices):
 HANDOFF_REASONS = (Reason.LOW_CONFIDENCE, Reason.ASKED_FOR_PERSON, Reason.SENSITIVE, Reason.REPEATED_FAILURE)
 
 
+class ModelOutcome(models.TextChoices):
+    """What became of the language model's answer to one question (empty: the model was not asked)."""
+
+    ACCEPTED = "accepted", _("accepted")
+    CUT_OFF = "cut_off", _("cut off at the token cap")
+    INVALID_CITATION = "invalid_citation", _("missing or unknown citation")
+    LEAK = "leak", _("leaked its instructions")
+    REFUSED = "refused", _("refused by an output check")
+    UNANSWERABLE = "unanswerable", _("model said unanswerable")
+    TIMEOUT = "timeout", _("timed out")
+    ERROR = "error", _("error")
+
+
+# Outcomes that were not sent: the bot fell back to asking back or handing off.
+MODEL_FALLBACKS = tuple(outcome for outcome in ModelOutcome if outcome != ModelOutcome.ACCEPTED)
+
+
 class AnswerLog(models.Model):
     """What the engine saw and decided for one question; feedback lands here later."""
 
@@ -319,6 +336,12 @@ class AnswerLog(models.Model):
     )
     latency_ms = models.FloatField(default=0)
     tokens = models.PositiveIntegerField(default=0)
+    model_outcome = models.CharField(
+        _("model outcome"), max_length=20, choices=ModelOutcome.choices, blank=True, default="", db_index=True
+    )
+    model_detail = models.CharField(_("model outcome detail"), max_length=200, blank=True, default="")
+    model_latency_ms = models.FloatField(_("model latency (ms)"), null=True, blank=True)
+    model_tokens = models.PositiveIntegerField(_("model tokens"), default=0)
     feedback = models.CharField(max_length=10, choices=Feedback.choices, default=Feedback.NONE, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

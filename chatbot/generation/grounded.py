@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from conversations.masking import Masker
+from conversations.models import ModelOutcome
 from languages import registry
 from llm import budget, client, usage
 
@@ -23,7 +25,6 @@ log = logging.getLogger(__name__)
 
 MAX_PASSAGES = 5
 MAX_PASSAGE_CHARS = 1500
-MAX_ANSWER_TOKENS = 700
 HISTORY_TURNS = 4
 HISTORY_TURN_CHARS = 300
 
@@ -46,6 +47,8 @@ class GenerationResult:
     cited: list[Candidate] = field(default_factory=list)  # the k-th is the source of [k]
     tokens: int = 0
     reason: str = ""  # why it was not answered, for the log (never shown to residents)
+    outcome: str = ""  # a ModelOutcome once the model was called (empty: no call was made)
+    latency_ms: float | None = None  # of the model call
 
     @property
     def answered(self) -> bool:
@@ -168,29 +171,36 @@ def grounded_answer(
     )
 
     with usage.metered() as meter:
+        started = time.perf_counter()
         try:
-            completion = client.complete(prompt.messages, max_tokens=MAX_ANSWER_TOKENS)
-        except client.LLMTimeout:
-            return GenerationResult(Status.TIMEOUT, tokens=meter.total, reason="timeout")
+            completion = client.complete(prompt.messages, max_tokens=client.current().max_tokens)
+        except client.LLMTimeout as exc:
+            return _fallback(Status.TIMEOUT, ModelOutcome.TIMEOUT, "timeout", meter.total, started, exc.advice)
         except client.LLMError as exc:
-            log.warning("generation failed: %s", exc)
-            return GenerationResult(Status.ERROR, tokens=meter.total, reason=str(exc)[:200])
+            return _fallback(Status.ERROR, ModelOutcome.ERROR, f"{exc.kind}: {exc}"[:200], meter.total, started)
     tokens = meter.total
+    latency = completion.latency_ms
     raw = completion.text.strip()
+
+    def refused(status: Status, outcome: ModelOutcome, reason: str) -> GenerationResult:
+        return _fallback(status, outcome, reason, tokens, latency_ms=latency)
+
     if completion.finish_reason == "content_filter":
-        return GenerationResult(Status.BLOCKED, tokens=tokens, reason="output:content_filter")
+        return refused(Status.BLOCKED, ModelOutcome.REFUSED, "output:content_filter")
     # A leak is a leak even when it also says "unanswerable" (the rules mention the word).
     if guard.leaks(raw, prompt.secrets, prompt.rules):
-        log.warning("generated answer blocked: output:leak")
-        return GenerationResult(Status.BLOCKED, tokens=tokens, reason="output:leak")
+        return refused(Status.BLOCKED, ModelOutcome.LEAK, "output:leak")
     if is_unanswerable(raw):
-        return GenerationResult(Status.UNANSWERABLE, tokens=tokens, reason="model: unanswerable")
-    if completion.finish_reason == "length":
-        return GenerationResult(Status.ERROR, tokens=tokens, reason="truncated")
+        return refused(Status.UNANSWERABLE, ModelOutcome.UNANSWERABLE, "model: unanswerable")
+    if completion.cut_off:
+        return refused(Status.ERROR, ModelOutcome.CUT_OFF, f"cut off at {client.current().max_tokens} tokens")
 
     check = citations.check(raw, len(passages))
     cited = [usable[n - 1] for n in check.order]
     sources = "\n".join(f"{p.title}\n{' '.join(p.heading_path)}\n{p.text}" for p in passages)
+    cited_sources = "\n".join(
+        f"{p.title}\n{' '.join(p.heading_path)}\n{p.text}" for n, p in enumerate(passages, start=1) if n in check.order
+    )
     verdict = guard.check_output(
         raw,
         sources=sources,
@@ -200,10 +210,45 @@ def grounded_answer(
         question=masked_question,
         japanese=registry.reads_japanese(language),
         min_grounding=0.2 if language == "ja-easy" else 0.25,
+        fact_sources=cited_sources if check.ok else None,  # facts must come from the passages cited
     )
     if not verdict:
-        log.warning("generated answer blocked: %s", verdict.reason)
-        return GenerationResult(Status.BLOCKED, tokens=tokens, reason=verdict.reason)
+        outcome = ModelOutcome.LEAK if verdict.reason == "output:leak" else ModelOutcome.REFUSED
+        return refused(Status.BLOCKED, outcome, verdict.reason)
     if not check.ok:
-        return GenerationResult(Status.INVALID_CITATION, tokens=tokens, reason=check.reason)
-    return GenerationResult(Status.ANSWERED, masker.restore(check.text), cited, tokens)
+        return refused(Status.INVALID_CITATION, ModelOutcome.INVALID_CITATION, check.reason)
+    log.info("generated answer accepted (%d tokens, %.0f ms)", tokens, latency)
+    return GenerationResult(
+        Status.ANSWERED,
+        masker.restore(check.text),
+        cited,
+        tokens,
+        outcome=ModelOutcome.ACCEPTED,
+        latency_ms=latency,
+    )
+
+
+def _fallback(
+    status: Status,
+    outcome: ModelOutcome,
+    reason: str,
+    tokens: int,
+    started: float | None = None,
+    advice: str = "",
+    *,
+    latency_ms: float | None = None,
+) -> GenerationResult:
+    """A model answer that is not sent, logged with its reason (no fallback goes unseen)."""
+    if latency_ms is None and started is not None:
+        latency_ms = (time.perf_counter() - started) * 1000
+    level = logging.INFO if outcome in (ModelOutcome.UNANSWERABLE,) else logging.WARNING
+    log.log(
+        level,
+        "generated answer not sent: %s (%s; %d tokens, %.0f ms)%s",
+        outcome,
+        reason,
+        tokens,
+        latency_ms or 0.0,
+        f" {advice}" if advice else "",
+    )
+    return GenerationResult(status, tokens=tokens, reason=reason, outcome=outcome, latency_ms=latency_ms)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 from conversations import masking
 
+from . import facts
+
 ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 
 
@@ -304,8 +306,13 @@ def check_output(
     question: str = "",
     japanese: bool = True,
     min_grounding: float = 0.25,
+    fact_sources: str | None = None,
 ) -> Verdict:
-    """Block a model reply that leaks, instructs, links elsewhere, invents contacts, or strays off topic."""
+    """Block a model reply that leaks, instructs, links elsewhere, invents contacts or facts, or strays off topic.
+
+    ``fact_sources``: the text whose facts (times, dates, amounts, counts, addresses, phone numbers)
+    the reply may state (the cited passages); by default ``sources``. The question counts too.
+    """
     if leaks(text, secrets, prompt_rules):
         return Verdict(False, "output:leak")
     flat = normalise(text)
@@ -332,6 +339,9 @@ def check_output(
     for number in LONG_NUMBER.findall(unicodedata.normalize("NFKC", unmasked)):
         if _digits(number) not in source_digits:
             return Verdict(False, "output:unsourced_number")
+    missing = facts.unsourced(text, (sources if fact_sources is None else fact_sources) + "\n" + question)
+    if missing:
+        return Verdict(False, "output:unsourced_fact: " + ", ".join(missing[:3]))
     lines = [line for line in text.splitlines() if line.strip()]
     short_lines = [
         line

@@ -53,6 +53,54 @@ class Reply:
     def unanswerable(cls) -> Reply:
         return cls("UNANSWERABLE")
 
+    @classmethod
+    def context_error(cls, n_ctx: int = 2048, requested: int = 4281, *, completion: int = 700) -> Reply:
+        """What llama-cpp-python's server (and OpenAI, vLLM) answer when the prompt does not fit."""
+        message = (
+            f"This model's maximum context length is {n_ctx} tokens. However, you requested {requested} tokens "
+            f"({requested - completion} in the messages, {completion} in the completion). Please reduce the length "
+            "of the messages or completion."
+        )
+        return cls(
+            None,
+            status=400,
+            body={
+                "error": {
+                    "message": message,
+                    "type": "invalid_request_error",
+                    "param": "messages",
+                    "code": "context_length_exceeded",
+                }
+            },
+        )
+
+    @classmethod
+    def llama_server_context_error(cls, n_ctx: int = 2048, n_prompt_tokens: int = 3581) -> Reply:
+        """What llama.cpp's own ``llama-server`` answers when the prompt does not fit its context."""
+        return cls(
+            None,
+            status=400,
+            body={
+                "error": {
+                    "code": 400,
+                    "message": "the request exceeds the available context size, try increasing it",
+                    "type": "exceed_context_size_error",
+                    "n_prompt_tokens": n_prompt_tokens,
+                    "n_ctx": n_ctx,
+                }
+            },
+        )
+
+    @classmethod
+    def model_not_found(cls, model: str = "fake-model") -> Reply:
+        """Ollama's answer for a model that was never pulled."""
+        return cls(None, status=404, body={"error": {"message": f'model "{model}" not found, try pulling it first'}})
+
+    @classmethod
+    def cut_off(cls, content: str) -> Reply:
+        """A reply stopped at the token cap."""
+        return cls(content, finish_reason="length")
+
 
 Responder = Callable[[dict[str, Any]], "Reply | str"]
 

@@ -1,0 +1,228 @@
+"""Facts in a generated answer must be facts of the passages it cites.
+
+Times, dates, years, amounts, percentages, addresses, phone numbers and counts are read from
+the answer and from the sources into one canonical form each, whatever their digit count or
+spelling: 「9時」, 「9:00」 and 「午前9時」 are all ``time 09:00``; 「令和8年」 and 「2026年」 are
+``year 2026``; 「1万5千円」 and 「15,000円」 are ``amount 15000``; 「1丁目2番3号」 and 「1-2-3」 are
+``address 1-2-3``; 「三日以内」 and 「3日」 are ``count 3 日``. An answer fact that the sources do
+not hold (「9:00〜15:00」 against passages saying 8:30〜17:15) makes ``unsourced`` name it, and the
+answer is refused. A number left over once every known kind of fact is read (「番号は7です」) must
+appear in the sources as a number.
+
+Numbers the model adds as layout are not facts: citations ``[1]``, masked personal data
+``[PHONE_1]`` and list numbers at the start of a line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from conversations import masking
+
+_CITATION = re.compile(r"[\[［【]\s*\d{1,2}(?:\s*[,，、・]\s*\d{1,2})*\s*[\]］】]")
+_BULLET = re.compile(r"^\s*(?:[①-⑳]|\(?\d{1,2}[.)．）](?!\d))", re.M)
+_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+_COUNTERS = (
+    r"回|通|人|名|枚|個|件|袋|点|本|冊|部|台|歳|才|週間|週|か月|ヶ月|ケ月|カ月|ヵ月|箇月|年間|日間|日|時間|分間|分|秒|"
+    r"キロ|km|kg|cm|mm|メートル|グラム|リットル|番目|階|つ|軒|世帯|倍|円|年|月|時"
+)
+# A kanji numeral before a counter (三日, 二十歳); a lone 一 is left alone (一時預かり, 一般, 一部).
+_KANJI_NUMBER = re.compile(rf"([〇一二三四五六七八九十百千]{{2,}}|[〇二三四五六七八九十百千])(?=(?:{_COUNTERS}))")
+
+_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
+_YEAR = r"(?:(\d{4})\s*年|(令和|平成|昭和)\s*(\d{1,2}|元)\s*年)"
+_DATE_YMD = re.compile(r"(?<!\d)(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?!\d)")
+_DATE_JA = re.compile(rf"(?:{_YEAR}\s*(?:度\s*)?)?(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日")
+_DATE_MD = re.compile(r"(?<![\d/.\-:])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])")
+_YEAR_ONLY = re.compile(_YEAR)
+_MONTH = re.compile(r"(\d{1,2})\s*月(?!\s*\d)")
+_TIME_COLON = re.compile(r"(午前|午後)?\s*(\d{1,2})\s*[:：]\s*(\d{2})(?!\d)")
+_TIME_JA = re.compile(r"(午前|午後)?\s*(\d{1,2})\s*時(?!間)\s*(?:(\d{1,2})\s*分|(半))?")
+_AMOUNT = re.compile(
+    r"[¥￥]\s*(\d[\d,]*)|((?:\d[\d,]*(?:\.\d+)?\s*億\s*)?(?:\d[\d,]*(?:\.\d+)?\s*万\s*)?(?:\d[\d,]*\s*千\s*)?\d[\d,]*"
+    r"(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s*[万千億])\s*円"
+)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|パーセント)")
+_ADDRESS_JA = re.compile(
+    r"(\d{1,4})\s*丁目(?:\s*(\d{1,5})\s*番地?)?(?:\s*の?\s*(\d{1,5})\s*号?)?|(\d{1,5})\s*番地(?:\s*の?\s*(\d{1,5}))?"
+)
+_ADDRESS_DASH = re.compile(r"(?<![\d\-])(\d{1,4})\s*[-−‐ー]\s*(\d{1,4})(?:\s*[-−‐ー]\s*(\d{1,4}))?(?![\d\-])")
+_ORDINAL = re.compile(r"第\s*(\d+)")
+_COUNT = re.compile(rf"(\d+(?:\.\d+)?)\s*({_COUNTERS})")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+_UNIT_SAME = {
+    "日間": "日",
+    "分間": "分",
+    "週間": "週",
+    "ヶ月": "か月",
+    "ケ月": "か月",
+    "カ月": "か月",
+    "ヵ月": "か月",
+    "箇月": "か月",
+    "年間": "年",
+    "才": "歳",
+    "名": "人",
+    "キロ": "km",
+}
+
+
+def _kanji_value(text: str) -> int:
+    total, current = 0, 0
+    for ch in text:
+        if ch in _KANJI_DIGITS:
+            current = current * 10 + _KANJI_DIGITS[ch] if current else _KANJI_DIGITS[ch]
+        else:
+            total += (current or 1) * _KANJI_UNITS[ch]
+            current = 0
+    return total + current
+
+
+def normalise(text: str) -> str:
+    """NFKC without citations, masked data, list numbers or thousands separators; kanji numerals as digits."""
+    text = _BULLET.sub(" ", text or "")
+    text = unicodedata.normalize("NFKC", text)
+    text = masking.PLACEHOLDER.sub(" ", _CITATION.sub(" ", text))
+    text = _KANJI_NUMBER.sub(lambda m: str(_kanji_value(m.group(1))), text)
+    text = text.replace("〜", "~").replace("～", "~")
+    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+
+
+def _number(value: str) -> str:
+    """'1,000' -> '1000', '08' -> '8', '2.50' -> '2.5'."""
+    value = value.replace(",", "")
+    if "." in value:
+        value = value.rstrip("0").rstrip(".")
+    return value.lstrip("0") or "0"
+
+
+def _amount(text: str) -> str:
+    text = text.replace(",", "").replace(" ", "")
+    total = 0.0
+    for unit, factor in (("億", 100_000_000), ("万", 10_000), ("千", 1000)):
+        if unit in text:
+            head, text = text.split(unit, 1)
+            total += float(head or 1) * factor
+    if text:
+        total += float(text)
+    return _number(f"{total:.2f}")
+
+
+def _year(western: str | None, era: str | None, era_year: str | None) -> str | None:
+    if western:
+        return western
+    if era:
+        return str(_ERAS[era] + (1 if era_year == "元" else int(era_year or 0)))
+    return None
+
+
+def _time(half: str | None, hour: str, minute: str | None) -> str | None:
+    h, m = int(hour), int(minute or 0)
+    if half == "午後" and h < 12:
+        h += 12
+    if h > 24 or m > 59:
+        return None
+    return f"time {h:02d}:{m:02d}"
+
+
+def read(text: str) -> tuple[list[tuple[str, str]], set[str]]:
+    """The facts of ``text`` as (canonical, as written), and every number in it (for the leftovers)."""
+    text = normalise(text)
+    numbers = {_number(n) for n in _NUMBER.findall(text)}
+    found: list[tuple[str, str]] = []
+    taken = list(text)
+
+    def claim(match: re.Match, *facts: str | None) -> None:
+        facts_kept = [f for f in facts if f]
+        if not facts_kept:
+            return
+        for fact in facts_kept:
+            found.append((fact, match.group(0).strip()))
+        for i in range(match.start(), match.end()):
+            taken[i] = " "
+
+    def scan(pattern: re.Pattern, handle) -> None:
+        for match in pattern.finditer("".join(taken)):
+            handle(match)
+
+    # Phone numbers, postal codes and other personal-data shapes first (conversations.masking's patterns).
+    for item in masking.find(text):
+        if item.kind in ("PHONE", "POSTCODE", "MY_NUMBER", "NUMBER", "CARD"):
+            found.append((f"{item.kind.lower()} {re.sub(r'[^0-9]', '', item.value)}", item.value))
+            taken[item.start : item.end] = " " * (item.end - item.start)
+
+    scan(_DATE_YMD, lambda m: claim(m, f"year {m.group(1)}", f"date {int(m.group(2))}-{int(m.group(3))}"))
+
+    def date_ja(m: re.Match) -> None:
+        year = _year(m.group(1), m.group(2), m.group(3))
+        claim(m, year and f"year {year}", f"date {int(m.group(4))}-{int(m.group(5))}")
+
+    scan(_DATE_JA, date_ja)
+    scan(_YEAR_ONLY, lambda m: claim(m, f"year {_year(m.group(1), m.group(2), m.group(3))}"))
+    scan(_TIME_COLON, lambda m: claim(m, _time(m.group(1), m.group(2), m.group(3))))
+    scan(_TIME_JA, lambda m: claim(m, _time(m.group(1), m.group(2), "30" if m.group(4) else m.group(3))))
+    scan(
+        _DATE_MD,
+        lambda m: (
+            claim(m, f"date {int(m.group(1))}-{int(m.group(2))}")
+            if 1 <= int(m.group(1)) <= 12 and 1 <= int(m.group(2)) <= 31
+            else None
+        ),
+    )
+    scan(_MONTH, lambda m: claim(m, f"month {int(m.group(1))}") if 1 <= int(m.group(1)) <= 12 else None)
+    scan(_AMOUNT, lambda m: claim(m, f"amount {_amount(m.group(1) or m.group(2))}"))
+    scan(_PERCENT, lambda m: claim(m, f"percent {_number(m.group(1))}"))
+    scan(
+        _ADDRESS_JA,
+        lambda m: claim(
+            m,
+            "address "
+            + "-".join(str(int(g)) for g in (m.group(1) or m.group(4), m.group(2) or m.group(5), m.group(3)) if g),
+        ),
+    )
+    scan(_ADDRESS_DASH, lambda m: claim(m, "address " + "-".join(str(int(g)) for g in m.groups() if g)))
+    scan(_ORDINAL, lambda m: claim(m, f"ordinal {_number(m.group(1))}"))
+    scan(_COUNT, lambda m: claim(m, f"count {_number(m.group(1))} {_UNIT_SAME.get(m.group(2), m.group(2))}"))
+    scan(_NUMBER, lambda m: claim(m, f"number {_number(m.group(0))}"))
+    return found, numbers
+
+
+def _implied(fact: str) -> Iterable[str]:
+    """What a source fact also says: 4月1日 says 4月 and 1日; 1丁目2番3号 says 1丁目 and 1丁目2番."""
+    kind, _, value = fact.partition(" ")
+    yield fact
+    if kind == "date":
+        month, day = value.split("-")
+        yield f"month {month}"
+        yield f"count {day} 日"
+    elif kind == "address":
+        parts = value.split("-")
+        for n in range(1, len(parts)):
+            yield "address " + "-".join(parts[:n])
+    elif kind == "time" and value.endswith(":00"):
+        yield f"count {int(value[:2])} 時"
+    elif kind == "count" and value.endswith(" 時"):
+        yield f"time {int(value.split()[0]):02d}:00"
+
+
+def unsourced(answer: str, sources: str) -> list[str]:
+    """The facts of ``answer`` (as written) that ``sources`` do not hold; empty when every one is sourced."""
+    answer_facts, _ = read(answer)
+    source_facts, source_numbers = read(sources)
+    held = {implied for fact, _written in source_facts for implied in _implied(fact)}
+    missing: list[str] = []
+    for fact, written in answer_facts:
+        kind, _, value = fact.partition(" ")
+        if fact in held:
+            continue
+        if kind == "number" and value in source_numbers:
+            continue  # a bare number the sources also use as a number
+        if kind in ("phone", "postcode", "my_number", "card") and any(
+            f.startswith(kind) and f.endswith(value) for f in held
+        ):
+            continue
+        missing.append(written)
+    return missing
