@@ -10,26 +10,29 @@ question, see ``faq.search.score``), so the thresholds read as probabilities:
 * hand off otherwise.
 
 A municipality's ``answer_threshold`` / ``answer_margin`` (chosen by ``manage.py calibrate`` for
-a target answered precision on its own queries) override the shipped defaults; empty means the
-default. The defaults were chosen on a harder stand-in for unseen data (the demo FAQ with its
-alternative phrasings removed, queries in five languages): at 0.50 the bot answered 41-55% of
-the queries and was right in 77-83% of its answers; at 0.55 it was right a little more often but
-answered only 35-37% of the foreign-language queries. The margin changes little above 0.45,
-because the confidence already weighs the lead over the second candidate. A city's own
-calibration (for a target of 0.8, which held at about 0.75 on queries it was not tuned on) is
-better than either.
+a target answered precision, from its own graded queries or from its residents' and staff's
+labels with ``--from-logs``) override the shipped defaults; empty means the default. The defaults
+(0.60 / 0.1) were chosen on the tune half of the development city (1,091 entries, questions
+written blind) and held on its other half: 45% answered, 80% of the answers right
+(docs/adr/0008-answers-residents-can-trust.md). The margin changes little, because the
+confidence already weighs the lead over the next two candidates.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from conversations.models import Municipality
+from faq.retrieval import Candidate
 
-DEFAULT_THRESHOLD = 0.50
+DEFAULT_THRESHOLD = 0.60
 DEFAULT_MARGIN = 0.1
 ASK_BACK_FLOOR = 0.25
 ASK_BACK_CHOICES = 3
+MIN_PASSAGE_CHARS = 40  # a homepage passage shorter than this is a heading, not an answer
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,26 @@ class Thresholds:
     @classmethod
     def for_municipality(cls, municipality: Municipality) -> Thresholds:
         return cls.for_values(municipality.answer_threshold, municipality.answer_margin)
+
+
+def distinct_choices(candidates: Sequence[Candidate], limit: int = ASK_BACK_CHOICES) -> list[Candidate]:
+    """The first ``limit`` candidates worth offering: each question once (near-duplicate entries of
+    other departments repeat it), and no homepage passage that is only a heading."""
+    chosen: list[Candidate] = []
+    seen: set[str] = set()
+    for candidate in candidates:
+        key = _question_key(candidate.title)
+        if key in seen or (candidate.kind == "chunk" and len(candidate.text.strip()) < MIN_PASSAGE_CHARS):
+            continue
+        seen.add(key)
+        chosen.append(candidate)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def _question_key(title: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", title).lower())
 
 
 def decide(scores: list[float], thresholds: Thresholds) -> str:

@@ -18,7 +18,7 @@ from handoff import triggers
 from languages import registry
 
 from . import decision as decision_rules
-from . import generation
+from . import generation, vague
 
 
 @dataclass
@@ -46,7 +46,8 @@ class Decision:
 
     @property
     def choices(self) -> list[Candidate]:
-        return self.candidates[: decision_rules.ASK_BACK_CHOICES]
+        """What an ask-back offers: distinct candidates (no second copy of a question, no bare heading)."""
+        return decision_rules.distinct_choices(self.candidates)
 
 
 def answer(request: AnswerRequest) -> Decision:
@@ -71,6 +72,9 @@ def _decide(request: AnswerRequest) -> Decision:
     thresholds = decision_rules.Thresholds.for_municipality(request.municipality)
     verdict = decision_rules.decide([c.score for c in candidates], thresholds)
     top = candidates[0].score if candidates else 0.0
+    if verdict != "handoff" and registry.reads_japanese(request.language) and vague.is_vague(query):
+        # a topic, not a question: its main choices, not one specific answer
+        return Decision(AnswerStatus.ASK_BACK, Reason.VAGUE, candidates, None, top)
     if verdict == "answer":
         return Decision(AnswerStatus.ANSWERED, Reason.CONFIDENT, candidates, candidates[0], top)
     if generation.enabled() and candidates:

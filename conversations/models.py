@@ -282,6 +282,7 @@ class Reason(models.TextChoices):
     PICKED = "picked", _("resident picked a choice")
     GENERATED = "generated", _("composed from passages")
     CLOSE_CANDIDATES = "close_candidates", _("top candidates close")
+    VAGUE = "vague", _("a topic, not a question")
     LOW_CONFIDENCE = "low_confidence", _("bot not confident")
     ASKED_FOR_PERSON = "asked_for_person", _("resident asked for a person")
     SENSITIVE = "sensitive", _("sensitive topic")

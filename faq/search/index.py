@@ -58,6 +58,7 @@ class QueryFeatures:
     lex_b: np.ndarray
     dense_q: np.ndarray
     dense_b: np.ndarray
+    words: list[int] = field(default_factory=list)  # the query's content-word ids (-1: never seen)
 
 
 class SearchIndex:
@@ -129,10 +130,13 @@ class SearchIndex:
         total = sum(weights.values())
         lex_phr = np.zeros(len(self.phr_owner), dtype=np.float32)
         lex_b = np.zeros(self.n, dtype=np.float32)
+        words: list[int] = []
         for channel, (phr_field, body_field) in self.fields.items():
             w = weights[channel] / total
             if w:
                 ids = vocabulary.lookup(getattr(terms, channel))
+                if channel == "words":
+                    words = list(dict.fromkeys(ids))
                 lex_phr += w * phr_field.score(ids)
                 lex_b += w * body_field.score(ids)
         if query_vector is None:
@@ -143,7 +147,7 @@ class SearchIndex:
             dense_b = self.body_vectors @ query_vector
         else:
             lex_q = dense_q = dense_b = np.zeros(0, dtype=np.float32)
-        return QueryFeatures(lex_q, lex_b, dense_q, dense_b)
+        return QueryFeatures(lex_q, lex_b, dense_q, dense_b, words)
 
     def search(
         self,
@@ -159,15 +163,43 @@ class SearchIndex:
         ``foreign``: the query is not Japanese; ``lexical_text`` then holds the Japanese words
         found for it (machine translation and/or glossary), and the dense side weighs more.
         """
+        top, evidence = self.ranked(query, k, query_vector, foreign=foreign, lexical_text=lexical_text)
+        conf = score.confidence(evidence, self.params.confidence)
+        return [(self.entries[i], float(c)) for i, c in zip(top, conf, strict=True)]
+
+    def ranked(
+        self,
+        query: str,
+        k: int = 10,
+        query_vector: np.ndarray | None = None,
+        *,
+        foreign: bool = False,
+        lexical_text: str | None = None,
+    ) -> tuple[np.ndarray, score.Evidence]:
+        """The best k entries' indices, best first, and the evidence the confidence is computed from."""
         if not self.n or not query.strip():
-            return []
+            return np.zeros(0, dtype=np.intp), score.Evidence(np.zeros((0, len(score.FEATURES))))
         feats = self.features(query, query_vector, lexical_text=(lexical_text or "") if foreign else None)
         fused = score.fuse(feats, self.is_chunk, self.params, foreign=foreign)
         k = min(k, self.n)
         top = np.argpartition(-fused, k - 1)[:k] if k < self.n else np.arange(self.n)
         top = top[np.argsort(-fused[top], kind="stable")]
-        conf = score.confidence(fused[top], self.params)
-        return [(self.entries[i], float(c)) for i, c in zip(top, conf, strict=True)]
+        return top, self.evidence(feats, fused, top, foreign=foreign)
+
+    def evidence(self, feats: QueryFeatures, fused: np.ndarray, top: np.ndarray, *, foreign: bool) -> score.Evidence:
+        """The confidence model's features of the ranked candidates ``top`` (see ``score``)."""
+        p = self.params
+        lexical = np.maximum(feats.lex_q, p.w_body_lex * feats.lex_b)
+        dense = np.maximum(feats.dense_q, feats.dense_b - p.body_dense_offset)
+        return score.Evidence.of(
+            fused[top].astype(np.float64),
+            lexical_first=(top == int(np.argmax(lexical))).astype(np.float64),
+            dense_first=(top == int(np.argmax(dense))).astype(np.float64),
+            terms=len(feats.words),
+            dense=feats.dense_q[top].astype(np.float64),
+            foreign=foreign,
+            lead_floor=p.lead_floor,
+        )
 
     @property
     def nbytes(self) -> int:

@@ -28,9 +28,10 @@ from faq.models import FAQ, Chunk
 from languages.registry import reads_japanese
 from languages.translation import japanese_for_search, to_japanese
 
-from . import embed, runtime
+from . import embed, runtime, sensitive
 from .index import Entry, SearchIndex, build
 from .loader import chunk_entry, faq_entry, load_entries, version_stamp
+from .score import Evidence
 from .text import analyzer
 from .types import Candidate
 
@@ -136,7 +137,19 @@ def search(municipality: Municipality, text: str, *, language: str | None = None
         # A machine translation is a Japanese question in its own right: search it as one (both sides)
         # and keep, per entry, the better of the two confidences.
         results = merge_best(results, index.search(machine, k=k), k)
-    return [_candidate(entry, conf) for entry, conf in results]
+    asked = sensitive.topics(" ".join([text, lexical or "", machine]))
+    return [_candidate(entry, conf) for entry, conf in results if sensitive.allowed(entry.title, asked)]
+
+
+def evidence(
+    municipality: Municipality, text: str, *, language: str | None = None, k: int = 10
+) -> tuple[list[Entry], Evidence]:
+    """The ranked entries and the confidence model's evidence for them (for fitting its coefficients)."""
+    index = registry.index(municipality)
+    foreign = is_foreign(text, language)
+    lexical = japanese_words(text, language or "", municipality) if foreign else None
+    top, found = index.ranked(text, k, foreign=foreign, lexical_text=lexical)
+    return [index.entries[int(i)] for i in top], found
 
 
 def merge_best(

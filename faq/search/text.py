@@ -139,6 +139,17 @@ class Analyzer:
     def words(self, text: str) -> list[str]:
         return self.terms(text).words
 
+    def content_parts_of_speech(self, text: str) -> list[str]:
+        """The part of speech of each content word (split mode C, stop words left out), in order."""
+        from sudachipy import SplitMode  # noqa: PLC0415 (heavy: the dictionary loads on first use, not at start-up)
+
+        found = []
+        for morpheme in self._tokenizer().tokenize(normalise(text)[:MAX_CHARS], SplitMode.C):
+            pos = morpheme.part_of_speech()
+            if pos[0] in KEEP_POS and pos[1] not in DROP_POS2 and _key(morpheme):
+                found.append(pos[0])
+        return found
+
 
 def _key(morpheme: Morpheme) -> str:
     surface = morpheme.surface().strip()

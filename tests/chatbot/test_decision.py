@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from chatbot import decision
-from chatbot.decision import Thresholds, decide
+from chatbot.decision import Thresholds, decide, distinct_choices
+from faq.retrieval import Candidate
 
 
 def test_answer_needs_both_threshold_and_margin():
@@ -32,3 +33,18 @@ def test_a_low_calibrated_threshold_lowers_the_ask_back_floor():
     assert t.ask_back_floor == 0.15
     assert decide([0.2, 0.1], t) == "answer"
     assert decide([0.1], t) == "handoff"
+
+
+def test_ask_back_choices_are_distinct_and_never_a_bare_heading():
+    def candidate(i, title, kind="faq", text="本文" * 30):
+        return Candidate(kind=kind, id=i, external_id=f"e{i}", title=title, text=text, url="", score=0.5)
+
+    candidates = [
+        candidate(1, "粗大ごみの出し方を教えてください。"),
+        candidate(2, "粗大ごみの出し方を教えてください"),  # the same question from another department
+        candidate(3, "粗大ごみ", kind="chunk", text="粗大ごみ"),  # a page heading, nothing to read
+        candidate(4, "粗大ごみの手数料はいくらですか。"),
+        candidate(5, "粗大ごみを持ち込むことはできますか。"),
+        candidate(6, "家電の捨て方"),
+    ]
+    assert [c.id for c in distinct_choices(candidates)] == [1, 4, 5]
