@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ChatbotConfig(AppConfig):
     name = "chatbot"
     verbose_name = _("Conversations")
+
+    def ready(self) -> None:
+        from conversations import signals  # noqa: PLC0415 (connected once the apps are loaded)
+
+        from . import tasks  # noqa: PLC0415 (models are loaded by now)
+
+        signals.retry_requested.connect(tasks.on_retry_requested, dispatch_uid="chatbot.retry_requested")

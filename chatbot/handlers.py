@@ -89,8 +89,10 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
         decision = engine.Decision(AnswerStatus.HANDOFF, Reason.LOW_CONFIDENCE)
         question = _last_question(conversation, inbound) or label or action
         replies = answering.replies_for(conversation, decision, inbound, question, lang)
-    else:
-        log.info("unknown postback action %r ignored", action)
+    else:  # a postback that did not pass conversations.postbacks: never silence
+        log.warning("postback action %r not understood; answered politely", str(action)[:20])
+        with translation.override(lang):
+            replies = [Reply(kind="notice", text=_("Sorry, I could not use that button. Please type your question."))]
     outbox.send(conversation, replies, event=event, reply_to=inbound, language=lang)
     return conversation
 

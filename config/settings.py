@@ -152,10 +152,34 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "madoguchi"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Stored means answered (docs/adr/0008-stored-means-answered.md). The database row is the truth: a
+# task lost with the broker or a dead worker is queued again from it by the beat task below.
+EVENT_LEASE_SECONDS = env_float("EVENT_LEASE_SECONDS", 120.0)  # one claim of an event; longer than any run
+EVENT_REQUEUE_SECONDS = env_float("EVENT_REQUEUE_SECONDS", 30.0)  # how often beat looks for unanswered events
+EVENT_REQUEUE_AFTER_SECONDS = env_float("EVENT_REQUEUE_AFTER_SECONDS", 60.0)  # unprocessed this long: queued again
+EVENT_MAX_ATTEMPTS = env_int("EVENT_MAX_ATTEMPTS", 7)  # then the event is given up: apology and a ticket
+EVENT_RETRY_BASE_SECONDS = env_float("EVENT_RETRY_BASE_SECONDS", 2.0)  # backoff between attempts (doubling)
+EVENT_RETRY_MAX_SECONDS = env_float("EVENT_RETRY_MAX_SECONDS", 120.0)
+# Tasks are acknowledged late: one a dead worker held comes back after the visibility timeout. It must
+# be longer than the longest retry countdown (EVENT_RETRY_MAX_SECONDS), or a waiting retry would be
+# delivered twice; the lease makes a second delivery harmless anyway.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),  # seconds between sweeps for such tasks
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 3,  # a broker that is down fails fast (the row is stored; beat queues it)
+    "socket_timeout": 10,  # a broker gone without closing the connection does not hang a publish
+}
 CELERY_TIMEZONE = "Asia/Tokyo"
-# `celery -A chatbot beat`: conversation texts past each municipality's retention period, nightly.
+# `celery -A chatbot beat` must run: it queues events stored but not answered (every EVENT_REQUEUE_SECONDS)
+# and purges conversation texts past each municipality's retention period (nightly).
 CELERY_BEAT_SCHEDULE = {
+    "requeue-events": {
+        "task": "chatbot.requeue_events",
+        "schedule": EVENT_REQUEUE_SECONDS,
+        "options": {"expires": max(EVENT_REQUEUE_SECONDS, 1.0)},  # one waiting behind a backlog is not repeated
+    },
     "purge-expired": {"task": "dashboard.purge_expired", "schedule": crontab(hour=3, minute=15)},
 }
 
@@ -172,6 +196,9 @@ WEB_RATE_SESSION_MESSAGES = os.environ.get("WEB_RATE_SESSION_MESSAGES", "20/m")
 WEB_RATE_IP_MESSAGES = os.environ.get("WEB_RATE_IP_MESSAGES", "60/m")
 WEB_RATE_IP_SESSIONS = os.environ.get("WEB_RATE_IP_SESSIONS", "20/m")
 WEB_RATE_IP_READS = os.environ.get("WEB_RATE_IP_READS", "600/m")
+# Tickets the web chat may open per hour (handoff.limits): per session, per client address. 0 = no limit.
+WEB_TICKETS_PER_SESSION_HOUR = env_int("WEB_TICKETS_PER_SESSION_HOUR", 3)
+WEB_TICKETS_PER_ADDRESS_HOUR = env_int("WEB_TICKETS_PER_ADDRESS_HOUR", 10)
 # Behind a reverse proxy: the header carrying the client's address, as Django names it (e.g. HTTP_X_REAL_IP,
 # which nginx sets from $remote_addr). Rate limits, the log-in throttle and the audit log then count clients,
 # not the proxy. Never set it without a proxy that overwrites the header: clients could claim any address.

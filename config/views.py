@@ -1,4 +1,4 @@
-"""Health endpoints: /healthz (the process is up) and /readyz (it can serve)."""
+"""Health endpoints: /healthz (the process is up) and /readyz (it can serve; and how many events are stuck)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
+from chatbot import pipeline
 from conversations.models import Municipality
 from faq import retrieval
 
@@ -35,9 +36,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
     checks["index"] = "ok" if retrieval.ready() else "error: not loaded"
     healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
-    )
+    body: dict = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    if checks["database"] == "ok":
+        # Shown, not judged: stuck events mean the workers or beat are behind or down (this process can
+        # still serve). "stuck": stored longer than EVENT_REQUEUE_AFTER_SECONDS and not answered;
+        # "given_up": every attempt failed (the admin lists them and can retry).
+        body["events"] = pipeline.backlog().as_dict()
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def home(request: HttpRequest):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 D = "[0-9０-９]"  # a half- or full-width digit
 SEP = "[-‐‑‒–—―−ー－ 　]"  # hyphens, long vowel mark (a common typo for a hyphen), spaces
@@ -240,6 +241,21 @@ def mask(text: str) -> str:
         last = item.end
     out.append(text[last:])
     return "".join(out)
+
+
+# Keys of a stored payload that hold identifiers, not words a person wrote: kept as they are.
+_ID_KEY = re.compile(r"(?i)(?:id|ids|token|user|client|type|mode|timestamp|kind|action|language)$")
+
+
+def mask_json(value: Any, key: str = "") -> Any:
+    """A copy of a JSON value (a stored event) with personal data masked in its free-text strings."""
+    if isinstance(value, dict):
+        return {k: mask_json(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_json(v, key) for v in value]
+    if isinstance(value, str) and not _ID_KEY.search(key):
+        return mask(value)
+    return value
 
 
 def contains_personal_data(text: str) -> bool:

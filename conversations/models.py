@@ -7,6 +7,7 @@ touching the database, see docs/adr/0007-layout.md).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -50,10 +51,19 @@ class Municipality(models.Model):
     greeting_ja = models.TextField(_("greeting (Japanese)"), blank=True)
     line_channel_secret = models.CharField(_("LINE channel secret"), max_length=128, blank=True)
     line_access_token = models.TextField(_("LINE channel access token"), blank=True)
+    line_bot_user_id = models.CharField(
+        _("LINE bot user ID"),
+        max_length=64,
+        blank=True,
+        help_text=_("Read from LINE with the access token. Webhook requests for another bot are refused."),
+    )
     allowed_web_origins = models.TextField(
         _("allowed web origins"),
         blank=True,
-        help_text=_("One origin per line, e.g. https://www.city.example.jp. The web widget answers only these."),
+        help_text=_(
+            "One origin per line, e.g. https://www.city.example.jp. The web widget answers only these. "
+            "A line 'null' also admits pages without an origin (sandboxed frames, local files): only if you need it."
+        ),
     )
     emergency_contacts = models.TextField(
         _("counselling and emergency lines"),
@@ -67,6 +77,26 @@ class Municipality(models.Model):
     answer_margin = models.FloatField(
         _("answer margin"), null=True, blank=True, help_text=_("Empty: the calibrated default.")
     )
+    # What the bot learns without an editor's review (faq.learning): every other wording waits in
+    # Admin -> Learned phrasings. A single resident's wording never counts alone.
+    learn_from_staff = models.BooleanField(
+        _("learn from staff without review"),
+        default=True,
+        help_text=_("A hand-off resolved with an FAQ entry teaches the bot the resident's wording at once."),
+    )
+    learn_from_editors = models.BooleanField(
+        _("learn from editors without review"),
+        default=True,
+        help_text=_("An editor linking an unanswered question to an entry teaches the bot at once."),
+    )
+    learn_from_residents = models.BooleanField(
+        _("learn from residents without review"),
+        default=True,
+        help_text=_(
+            "A wording that two or more different residents confirmed (a choice picked, an answer marked "
+            "helpful) is learned at once. A wording from one resident always waits for an editor."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -78,6 +108,15 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return self.name_ja
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk and self.line_bot_user_id:
+            stored = Municipality.objects.filter(pk=self.pk).values_list("line_access_token", flat=True).first()
+            if stored is not None and stored != self.line_access_token:
+                self.line_bot_user_id = ""  # perhaps another channel now: its bot user ID is read again
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "line_bot_user_id"}
+        super().save(*args, **kwargs)
 
     @property
     def origins(self) -> list[str]:
@@ -250,9 +289,17 @@ class InboundEvent(models.Model):
     is_redelivery = models.BooleanField(default=False)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    # A claim by one worker, or after a failed attempt the time before which it is not retried.
+    lease_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    requeued_at = models.DateTimeField(_("queued again"), null=True, blank=True)
+    given_up_at = models.DateTimeField(
+        _("given up"),
+        null=True,
+        blank=True,
+        help_text=_("Every attempt failed: the resident was told and a ticket opened. Retry from the list."),
+    )
 
     class Meta:
         db_table = "chatbot_inboundevent"
@@ -290,10 +337,17 @@ class Reason(models.TextChoices):
     EMPTY = "empty", _("empty question")
     INJECTION = "injection", _("refused: steering attempt")
     RESOLVED = "resolved", _("just after staff resolved")
+    FAILED = "failed", _("message could not be processed")
 
 
 # The reasons a conversation goes to staff (a hand-off ticket's reason).
-HANDOFF_REASONS = (Reason.LOW_CONFIDENCE, Reason.ASKED_FOR_PERSON, Reason.SENSITIVE, Reason.REPEATED_FAILURE)
+HANDOFF_REASONS = (
+    Reason.LOW_CONFIDENCE,
+    Reason.ASKED_FOR_PERSON,
+    Reason.SENSITIVE,
+    Reason.REPEATED_FAILURE,
+    Reason.FAILED,
+)
 
 
 class ModelOutcome(models.TextChoices):

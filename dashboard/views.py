@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from chatbot import pipeline
 from conversations.http import client_ip
 from conversations.models import AnswerLog, Channel, Conversation, Municipality, Resident
 from conversations.tenancy import Role, municipalities_for
@@ -159,6 +160,13 @@ def overview(request: HttpRequest, slug: str):
         "channel_label": dict(Channel.choices).get(f.channel, ""),
         "response_median": duration(report.headline["response_median_minutes"]),
         "response_office": duration(report.headline["response_median_office_minutes"], empty=""),
+        "backlog": pipeline.backlog(municipality.pk),
+        "events_url": (
+            reverse("admin:conversations_inboundevent_changelist")
+            + f"?status=given_up&municipality__id__exact={municipality.pk}"
+            if may(request, municipality, (Role.CITY_ADMIN,))
+            else ""
+        ),
     }
     return render(request, "dashboard/overview.html", context)
 

@@ -32,7 +32,7 @@ from faq.models import FAQ
 from languages import registry
 from languages import translation as machine
 
-from . import hours, triggers
+from . import hours, limits, triggers
 from .access import colleagues, is_city_admin
 from .models import AuditEvent, CannedReply, InternalNote, Ticket
 
@@ -66,9 +66,16 @@ def _open_ticket_of(conversation: Conversation) -> Ticket | None:
     return Ticket.objects.filter(conversation=conversation, status=Ticket.Status.OPEN).first()
 
 
+def open_ticket_of(conversation: Conversation) -> Ticket | None:
+    """The conversation's open ticket, if it has one."""
+    return _open_ticket_of(conversation)
+
+
 def handoff_notice(conversation: Conversation, reason: str, language: str) -> Reply:
     """What the resident is told when the conversation goes to staff, in their language."""
     ticket = _open_ticket_of(conversation)
+    if ticket is None and conversation.state == S.BOT:
+        return _not_queued(conversation, reason, language)
     if ticket is not None:
         out_of_hours, next_at = ticket.out_of_hours, ticket.next_opening_at
     else:
@@ -100,6 +107,21 @@ def handoff_notice(conversation: Conversation, reason: str, language: str) -> Re
         return Reply(kind="handoff", text=text)
 
 
+def _not_queued(conversation: Conversation, reason: str, language: str) -> Reply:
+    """No ticket was opened (the chat's ticket limit): say so, and where else to turn."""
+    with translation.override(language or "ja"):
+        text = ""
+        if reason == Ticket.Reason.SENSITIVE:
+            text = _("If you are in danger or it is an emergency, call now:\n%(lines)s\n") % {
+                "lines": "\n".join(emergency_lines(conversation.municipality))
+            }
+        text += _(
+            "Many requests to talk to staff have come from this chat recently, so this one could not be passed "
+            "on now. Please try again later, or contact the city office directly."
+        )
+        return Reply(kind="notice", text=text)
+
+
 def _hours_now(municipality) -> tuple[bool, object]:
     schedule = hours.schedule_for(municipality)
     at = hours.now()
@@ -110,8 +132,12 @@ def _hours_now(municipality) -> tuple[bool, object]:
 
 def open_ticket(
     conversation: Conversation, reason: str, *, question: str = "", candidates=None, department: str = ""
-) -> Ticket:
-    """Queue the conversation for staff. One open ticket per conversation: a second call returns it."""
+) -> Ticket | None:
+    """Queue the conversation for staff. One open ticket per conversation: a second call returns it.
+
+    None when the web chat's ticket limit is reached (``handoff.limits``); ``handoff_notice`` then
+    tells the resident where else to turn.
+    """
     priority = Ticket.Priority.URGENT if reason == Ticket.Reason.SENSITIVE else Ticket.Priority.NORMAL
     existing = _open_ticket_of(conversation)
     if existing:
@@ -120,6 +146,8 @@ def open_ticket(
             existing.save(update_fields=["priority"])
             _publish(existing, "ticket.updated")
         return existing
+    if reason != Ticket.Reason.FAILED and not limits.may_open(conversation):
+        return None
     if not question or not candidates:
         last = conversation.answer_logs.order_by("-created_at", "-id").first()
         if last is not None:
@@ -551,3 +579,10 @@ def departments(municipality) -> list[str]:
     names.update(CannedReply.objects.filter(municipality=municipality).values_list("department", flat=True))
     names.update(Ticket.objects.filter(municipality=municipality).values_list("department", flat=True))
     return sorted(n for n in names if n)
+
+
+def system_note(ticket: Ticket, text: str) -> InternalNote:
+    """A note on the ticket written by the system (no author), e.g. why a message could not be processed."""
+    note = InternalNote.objects.create(ticket=ticket, author=None, text=text)
+    _publish(ticket, "ticket.updated")
+    return note

@@ -198,6 +198,23 @@ def _reset_broker_pools(app) -> None:
     pools.reset()
 
 
+@pytest.fixture
+def broker_down(settings) -> Iterator[str]:
+    """Tasks are sent to a broker that is not there (nothing listens on its port): every publish fails."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_URL = ""  # the cache and live updates stay in memory; only the broker is gone
+    old = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
+    app.conf.broker_url = url
+    app.conf.task_always_eager = False
+    _reset_broker_pools(app)
+    try:
+        yield url
+    finally:
+        app.conf.broker_url = old["broker_url"]
+        app.conf.task_always_eager = old["task_always_eager"]
+        _reset_broker_pools(app)
+
+
 class Worker:
     def __init__(self, proc: subprocess.Popen, log: Path):
         self.proc = proc

@@ -8,6 +8,8 @@
   push with ``X-Line-Retry-Key`` (the message's uid) when the token is expired or used, or when
   there is none (staff replies, hand-off notices). Each message ends ``sent`` or ``failed`` with the
   reason; a resident who unfollowed gets nothing.
+- the channel's bot user ID is read from LINE once (with the access token) and kept on the
+  municipality: from then on the webhook refuses bodies addressed to another bot (``destination``).
 - ``busy`` shows LINE's loading animation when handling an event takes longer than about a second.
 
 The engine never imports the SDK; everything LINE-specific stays in this package.
@@ -41,6 +43,8 @@ LOADING_AFTER = 1.0  # seconds of handling after which the loading animation is 
 LOADING_SECONDS = 20
 PROFILE_KINDS = (Kind.FOLLOW, Kind.TEXT, Kind.POSTBACK, Kind.MEDIA)
 UNFOLLOWED = "not sent: the resident has blocked (unfollowed) the LINE account"
+BOT_INFO_RETRY = 600.0  # seconds before a failed read of the bot user ID is tried again (per process)
+_bot_info_tried: dict[int, float] = {}
 
 
 def client_for(municipality: Municipality) -> LineClient:
@@ -61,6 +65,24 @@ def group_notice() -> str:
     return "\n\n".join(texts)
 
 
+def learn_bot_user_id(municipality: Municipality) -> str:
+    """Read the channel's bot user ID from LINE and keep it (the webhook checks ``destination`` against it)."""
+    now = time.monotonic()
+    if now - _bot_info_tried.get(municipality.pk, -BOT_INFO_RETRY) < BOT_INFO_RETRY:
+        return ""
+    _bot_info_tried[municipality.pk] = now
+    try:
+        user_id = client_for(municipality).bot_user_id()
+    except LineError as exc:
+        log.info("LINE bot user ID not read: %s", exc)
+        return ""
+    if user_id:
+        Municipality.objects.filter(pk=municipality.pk, line_bot_user_id="").update(line_bot_user_id=user_id[:64])
+        municipality.line_bot_user_id = user_id[:64]
+        log.info("LINE bot user ID of %s learned: webhook destinations are checked from now on", municipality.slug)
+    return user_id
+
+
 class LineAdapter:
     name = "line"
 
@@ -68,6 +90,8 @@ class LineAdapter:
 
     def parse(self, event: InboundEvent) -> list[InboundMessage]:
         raw = event.payload if isinstance(event.payload, dict) else {}
+        if not event.municipality.line_bot_user_id:
+            learn_bot_user_id(event.municipality)
         item = parse_event(raw)
         if item.group_id:
             if item.kind == Kind.JOIN:

@@ -201,6 +201,17 @@ class LineClient:
             return ""
         return str(getattr(response.data, "language", "") or "")
 
+    def bot_user_id(self) -> str:
+        """The channel's bot user ID (what LINE sends as a webhook's ``destination``), or "" on an error."""
+        try:
+            response, _attempts = self._call(
+                "info", lambda: self.api.get_bot_info_with_http_info(_request_timeout=(1.0, 2.0)), attempts=2
+            )
+        except LineError as exc:
+            log.info("LINE bot info not read: %s", exc)
+            return ""
+        return str(getattr(response.data, "user_id", "") or "")
+
     def leave(self, source_type: str, source_id: str) -> None:
         if source_type == "group":
             self._call("leave", lambda: self.api.leave_group_with_http_info(source_id, _request_timeout=TIMEOUT))

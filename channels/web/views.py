@@ -5,6 +5,10 @@ server's own) and answers CORS only for those. Writes are rate limited per sessi
 reads per IP. The API is described in openapi.json beside this file (served at
 /api/web/openapi.json).
 
+Sessions are only those the server issued: a token is a random nonce and a keyed MAC of it (bound to
+the municipality), so a token anyone invents gets 401. ``Origin: null`` (a sandboxed frame on any
+site) is refused unless the municipality lists ``null`` among its origins.
+
 The session token never travels in a URL (URLs end up in the access logs of gunicorn, proxies and
 CDNs): clients send it as ``Authorization: Bearer <token>`` (or, for ``POST /messages`` only, in
 the JSON body), and a ``?token=`` in any URL is refused. The event stream, which EventSource opens
@@ -14,6 +18,7 @@ without headers, takes a short-lived signed ticket from ``POST /stream-ticket`` 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import uuid
 from functools import lru_cache
@@ -27,13 +32,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chatbot.tasks import enqueue
-from conversations import live
+from conversations import live, postbacks
+from conversations.http import client_ip
 from conversations.models import Channel, InboundEvent, Message, Municipality, Resident
+from conversations.text import clean
 from languages.registry import normalise_code
 
 from . import config, limits, sse
@@ -42,6 +50,9 @@ from .adapter import live_channel, resident_key
 MAX_BODY = 16_384
 MIN_TOKEN = 16
 MAX_TOKEN = 128
+TOKEN_SALT = "madoguchi.web.session"
+CLIENT_SALT = "madoguchi.web.client"
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 HERE = Path(__file__).resolve().parent
 
 # A stream ticket opens GET /events within this many seconds of being issued; the stream then lives
@@ -65,8 +76,10 @@ TICKET_INVALID = "The stream ticket is not valid for this chat: get one from POS
 
 def _origin_allowed(request: HttpRequest, municipality: Municipality) -> bool:
     origin = request.headers.get("Origin")
-    if not origin or origin == "null":
+    if not origin:
         return True  # same-origin GETs and non-browser clients carry no Origin
+    if origin == "null":  # a sandboxed frame or a local file, on any site: only where the city allows it
+        return "null" in municipality.origins
     origin = origin.rstrip("/")
     own = f"{request.scheme}://{request.get_host()}"
     return origin == own or origin in municipality.origins
@@ -125,6 +138,36 @@ def _valid_token(token) -> bool:
     return isinstance(token, str) and MIN_TOKEN <= len(token) <= MAX_TOKEN
 
 
+def _token_mac(municipality: Municipality, nonce: str, secret: str | None = None) -> str:
+    return salted_hmac(TOKEN_SALT, f"{municipality.pk}:{nonce}", secret=secret, algorithm="sha256").hexdigest()[:32]
+
+
+def issue_token(municipality: Municipality) -> str:
+    """A new session token: a random nonce and its MAC, so that the server knows it issued it."""
+    nonce = secrets.token_urlsafe(24)
+    return f"{nonce}.{_token_mac(municipality, nonce)}"
+
+
+def token_issued(municipality: Municipality, token) -> bool:
+    """Whether this server issued ``token`` for this municipality (SECRET_KEY or one of its fallbacks)."""
+    if not _valid_token(token):
+        return False
+    nonce, dot, mac = token.rpartition(".")
+    if not dot or not nonce:
+        return False
+    secrets_ = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(constant_time_compare(mac, _token_mac(municipality, nonce, secret)) for secret in secrets_)
+
+
+def _unknown_session() -> JsonResponse:
+    return _error(_("This chat session is not known here. Please start a new conversation."), 401)
+
+
+def client_key(request: HttpRequest) -> str:
+    """A keyed hash of the client's address: enough to count per address, never the address itself."""
+    return salted_hmac(CLIENT_SALT, client_ip(request) or "", algorithm="sha256").hexdigest()[:24]
+
+
 def _header_token(request: HttpRequest) -> str:
     """The session token from ``Authorization: Bearer <token>``, or ""."""
     scheme, _space, credentials = request.headers.get("Authorization", "").partition(" ")
@@ -164,7 +207,7 @@ def session(request: HttpRequest, slug: str) -> HttpResponse:
     hit = limits.check(request, "WEB_RATE_IP_SESSIONS")
     if hit:
         return _cors(_too_many(hit), request, municipality)
-    return _cors(JsonResponse({"token": secrets.token_urlsafe(24)}, status=201), request, municipality)
+    return _cors(JsonResponse({"token": issue_token(municipality)}, status=201), request, municipality)
 
 
 @require_http_methods(["GET", "OPTIONS"])
@@ -212,9 +255,22 @@ def _post_message(request: HttpRequest, municipality: Municipality, data: dict) 
     postback = data.get("postback")
     if not _valid_token(token):
         return _error(_("A session token is required."), 400)
-    if postback is not None and not isinstance(postback, dict):
-        return _error(_("The request is not valid JSON."), 400)
-    if postback is None and (not isinstance(text, str) or not text.strip()):
+    if not token_issued(municipality, token):
+        return _unknown_session()
+    if text is not None and not isinstance(text, str):
+        return _error(_("The message must be text."), 400)
+    if data.get("language") is not None and not isinstance(data.get("language"), str):
+        return _error(_("The language must be a language code."), 400)
+    client_id = data.get("client_id")
+    if client_id is not None and not (isinstance(client_id, str) and CLIENT_ID.match(client_id)):
+        return _error(_("The client id must be 1 to 64 letters, digits or . _ : -"), 400)
+    if postback is not None:
+        try:
+            postback = postbacks.validate(postback)
+        except postbacks.InvalidPostback as exc:
+            return _error(_("This button cannot be used. Please type your question instead."), 400, detail=str(exc))
+    text = clean(text) if isinstance(text, str) else ""
+    if postback is None and not text.strip():
         return _error(_("Please type a message."), 400)
     limit = settings.MESSAGE_MAX_CHARS
     if isinstance(text, str) and len(text) > limit:
@@ -226,12 +282,13 @@ def _post_message(request: HttpRequest, municipality: Municipality, data: dict) 
     )
     if hit:
         return _too_many(hit)
-    client_id = str(data.get("client_id") or uuid.uuid4())[:64]
+    client_id = client_id or str(uuid.uuid4())
     payload = {
         "user": user,
-        "text": text if isinstance(text, str) else "",
+        "text": text,
         "postback": postback,
         "language": _language(data.get("language")),
+        "client": client_key(request),  # counts tickets per address (handoff.limits); not the address
     }
     event_id = f"{user}:{client_id}"
     try:
@@ -243,7 +300,7 @@ def _post_message(request: HttpRequest, municipality: Municipality, data: dict) 
                 event_type="postback" if payload["postback"] else "message",
                 payload=payload,
             )
-            enqueue(event.pk)
+            enqueue(event.pk)  # once committed; a broker that is down is logged, and beat queues the event
     except IntegrityError:
         event = InboundEvent.objects.get(channel=Channel.WEB, channel_event_id=event_id)
         return JsonResponse({"event": event.pk, "duplicate": True}, status=200)
@@ -277,8 +334,13 @@ def _list_messages(request: HttpRequest, municipality: Municipality) -> JsonResp
     try:
         after = int(request.GET.get("after", "0"))
     except ValueError:
-        after = 0
-    resident = _resident(municipality, _header_token(request))
+        return _error(_("'after' must be a message number."), 400)
+    if not 0 <= after <= postbacks.MAX_ID:
+        return _error(_("'after' must be a message number."), 400)
+    token = _header_token(request)
+    if token and not token_issued(municipality, token):
+        return _unknown_session()
+    resident = _resident(municipality, token)
     if resident is None:
         return _private(JsonResponse({"messages": [], "state": "bot"}))
     rows = (
@@ -313,6 +375,8 @@ def stream_ticket(request: HttpRequest, slug: str) -> HttpResponse:
     token = _header_token(request)
     if not _valid_token(token):
         return _cors(_error(_("A session token is required."), 400), request, municipality)
+    if not token_issued(municipality, token):
+        return _cors(_unknown_session(), request, municipality)
     hit = limits.check(request, "WEB_RATE_IP_READS")
     if hit:
         return _cors(_too_many(hit), request, municipality)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from channels.web.adapter import WebAdapter
 from chatbot import pipeline
@@ -114,12 +115,15 @@ def test_failure_is_recorded_on_the_event(municipality, faq, monkeypatch):
 
     monkeypatch.setattr(WebAdapter, "deliver", broken)
     event = web_event(municipality, "ソファを捨てたい")
-    with pytest.raises(ConnectionError):
+    with pytest.raises(pipeline.RetryLater) as raised:
         pipeline.process_event(event.pk)
+    assert isinstance(raised.value.cause, ConnectionError) and raised.value.delay > 0
     event.refresh_from_db()
-    assert event.processed_at is None
+    assert event.processed_at is None and event.given_up_at is None
     assert "ConnectionError: down" in event.last_error
-    assert event.lease_until is None  # free for the retry
+    # Not claimable before the next attempt is due: neither beat nor a duplicate task runs it early.
+    assert event.lease_until > timezone.now()
+    assert pipeline.process_event(event.pk) == "skipped"
 
 
 @pytest.mark.parametrize("state", [states.ConversationState.WAITING, states.ConversationState.STAFF])

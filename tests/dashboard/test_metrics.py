@@ -92,6 +92,7 @@ def test_handoff_reasons(week):
         ["resident asked for a person", 1, 20.0],
         ["sensitive topic", 0, 0.0],  # C12's is the week before
         ["two unhelpful answers", 0, 0.0],
+        ["message could not be processed", 0, 0.0],
     ]
 
 
@@ -160,7 +161,7 @@ def test_channel_filter(seeded):
     ]
     assert rows(metrics.channels(web)) == [["web chat", 5, 6]]
     assert sum(metrics.daily(web).column("messages")) == 6
-    assert [r[1] for r in metrics.handoff_reasons(web).rows] == [2, 0, 0, 0]
+    assert [r[1] for r in metrics.handoff_reasons(web).rows] == [2, 0, 0, 0, 0]
     line = Filters(seeded.city, START, END, channel="line")
     assert sum(metrics.daily(line).column("messages")) == 7
     assert [r[0] for r in metrics.top_faq(line).rows] == ["F2 住民票の写しの取り方", "F1 粗大ごみの出し方"]

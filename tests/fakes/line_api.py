@@ -33,6 +33,8 @@ REPLY = "/v2/bot/message/reply"
 PUSH = "/v2/bot/message/push"
 LOADING = "/v2/bot/chat/loading/start"
 PROFILE = "/v2/bot/profile/"
+BOT_INFO = "/v2/bot/info"
+BOT_USER_ID = "Ubot0000000000000000000000000000"  # the destination webhook_body sends by default
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MESSAGE_TYPES = {"text", "sticker", "image", "video", "audio", "location", "imagemap", "template", "flex"}
 
@@ -180,6 +182,7 @@ class FakeLineAPI(FakeServer):
         self.tokens = set(tokens or {"test-access-token"})
         self.profiles: dict[str, dict] = dict(profiles or {})
         self.default_profile_language: str | None = "ja"  # None: unknown users get 404
+        self.bot_user_id = BOT_USER_ID
         self.shape_errors: list[str] = []
         self.used_reply_tokens: set[str] = set()
         self.invalid_reply_tokens: set[str] = set()
@@ -245,6 +248,18 @@ class FakeLineAPI(FakeServer):
             return self._push(call)
         if call.method == "POST" and call.path == LOADING:
             return self._loading(call)
+        if call.method == "GET" and call.path == BOT_INFO:
+            return (
+                200,
+                {
+                    "userId": self.bot_user_id,
+                    "basicId": "@000fake",
+                    "displayName": "Fake",
+                    "chatMode": "bot",
+                    "markAsReadMode": "auto",
+                },
+                {},
+            )
         if call.method == "GET" and call.path.startswith(PROFILE):
             return self._profile(call.path[len(PROFILE) :])
         match = re.fullmatch(r"/v2/bot/(group|room)/([^/]+)/leave", call.path)
@@ -332,7 +347,7 @@ def sign(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def webhook_body(*events: dict, destination: str = "Ubot0000000000000000000000000000") -> bytes:
+def webhook_body(*events: dict, destination: str = BOT_USER_ID) -> bytes:
     return json.dumps({"destination": destination, "events": list(events)}, ensure_ascii=False).encode()
 
 

@@ -79,3 +79,40 @@ def test_unknown_or_malformed_events_are_unknown_or_harmless(raw):
     item = parse_event(raw)
     assert item.kind in (Kind.UNKNOWN, Kind.POSTBACK)
     assert item.text == ""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "pick", "id": "abc"},
+        {"action": "lang", "value": ["en"]},
+        {"action": "feedback", "value": "yes", "log": "x"},
+        {"action": "rating", "value": "meh", "ticket": 1},
+        {"action": "self-destruct"},
+        "not json {",
+        '{"action": "pick", "id": 1e999}',
+    ],
+)
+def test_a_postback_that_does_not_fit_becomes_the_invalid_action_and_is_logged(data, caplog):
+    item = parse_event(postback_event(data, user=USER))
+    assert (item.kind, item.postback) == (Kind.POSTBACK, {"action": "invalid"})
+    assert "not understood" in caplog.text
+
+
+def test_a_valid_postback_gets_the_types_the_bot_reads():
+    item = parse_event(postback_event("action=pick&id=12&kind=faq"))
+    assert item.postback == {"action": "pick", "id": 12, "kind": "faq"}
+
+
+@pytest.mark.parametrize("text", [None, "", 5])
+def test_a_text_message_without_text_is_unknown_not_the_string_none(text):
+    raw = text_event("x", user=USER)
+    raw["message"]["text"] = text
+    assert parse_event(raw).kind == Kind.UNKNOWN
+
+
+def test_a_source_without_a_user_id_is_nobody():
+    raw = text_event("hi")
+    raw["source"] = {"type": "user", "userId": None}
+    item = parse_event(raw)
+    assert (item.kind, item.user_id) == (Kind.UNKNOWN, "")

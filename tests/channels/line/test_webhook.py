@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from channels.line import views
+from chatbot import tasks
 from conversations.models import InboundEvent
 from tests.fakes.line_api import event, sign, text_event, webhook_body
 
@@ -20,6 +21,7 @@ from .conftest import SECRET
 def queued(monkeypatch):
     ids: list[int] = []
     monkeypatch.setattr(views, "enqueue", ids.append)
+    monkeypatch.setattr(tasks, "send", lambda pk: ids.append(pk) or True)  # queued again (requeue)
     return ids
 
 
@@ -49,10 +51,15 @@ def test_the_same_event_twice_is_stored_and_queued_once(line_city, post_webhook,
 def test_a_redelivered_event_never_processed_long_after_is_queued_again(line_city, post_webhook, queued):
     raw = text_event("ソファを捨てたい")
     post_webhook(raw)
+    post_webhook(raw)  # redelivered at once: its task is surely still queued
+    assert len(queued) == 1
     InboundEvent.objects.update(received_at=timezone.now() - timedelta(minutes=10))
     post_webhook(raw)
     assert len(queued) == 2 and queued[0] == queued[1]
-    InboundEvent.objects.update(processed_at=timezone.now())
+    assert InboundEvent.objects.get().requeued_at is not None
+    post_webhook(raw)  # queued again a moment ago: not again
+    assert len(queued) == 2
+    InboundEvent.objects.update(processed_at=timezone.now(), requeued_at=None)
     post_webhook(raw)
     assert len(queued) == 2
 
@@ -139,3 +146,68 @@ def test_a_new_channel_secret_takes_effect_at_once(line_city, post_webhook, clie
         "/line/mihon/webhook", body, content_type="application/json", HTTP_X_LINE_SIGNATURE=sign(body, "rotated-secret")
     )
     assert response.status_code == 200
+
+
+# --- malformed events: ignored and logged, never stored as "None" -----------------------------------------
+
+
+@pytest.mark.parametrize("text", [None, "", "   ", "\u0000\u0007", 42, ["a"]])
+def test_a_text_message_without_usable_text_is_ignored_and_logged(line_city, post_webhook, queued, caplog, text):
+    raw = text_event("x")
+    raw["message"]["text"] = text
+    ok = text_event("粗大ごみ")
+    assert post_webhook(raw, ok).status_code == 200
+    assert list(InboundEvent.objects.values_list("channel_event_id", flat=True)) == [ok["webhookEventId"]]
+    assert raw["webhookEventId"] in caplog.text and "without text" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "source", [{"type": "user"}, {"type": "user", "userId": None}, {"type": "user", "userId": ""}, None]
+)
+def test_an_event_without_a_user_id_is_ignored_and_logged(line_city, post_webhook, queued, caplog, source):
+    raw = text_event("こんにちは")
+    if source is None:
+        del raw["source"]
+    else:
+        raw["source"] = source
+    assert post_webhook(raw).status_code == 200
+    assert InboundEvent.objects.count() == 0 and queued == []
+    assert "no userId" in caplog.text
+
+
+def test_text_is_cleaned_before_it_is_stored(line_city, post_webhook, queued):
+    raw = text_event("粗大\u0000ごみ\ud800の\u202e出し方\r\nです")
+    body = json.dumps({"destination": "U" + "0" * 32, "events": [raw]}).encode()  # as LINE escapes a lone surrogate
+    assert post_webhook(body=body).status_code == 200
+    assert InboundEvent.objects.get().payload["message"]["text"] == "粗大ごみ\ufffdの出し方\nです"
+
+
+def test_the_destination_is_checked_once_the_bot_user_id_is_known(line_city, client, post_webhook, queued, caplog):
+    assert post_webhook(text_event("hi")).status_code == 200  # not known yet: any destination
+    line_city.line_bot_user_id = "U" + "b" * 32
+    line_city.save()
+    body = webhook_body(text_event("hi"), destination="U" + "c" * 32)
+    other = client.post(
+        "/line/mihon/webhook", body, content_type="application/json", HTTP_X_LINE_SIGNATURE=sign(body, SECRET)
+    )
+    assert other.status_code == 400 and "destination" in caplog.text
+    body = webhook_body(text_event("hi"), destination="U" + "b" * 32)
+    ours = client.post(
+        "/line/mihon/webhook", body, content_type="application/json", HTTP_X_LINE_SIGNATURE=sign(body, SECRET)
+    )
+    assert ours.status_code == 200
+    assert InboundEvent.objects.count() == 2
+    line_city.line_access_token = "another-channel-token"
+    line_city.save()
+    line_city.refresh_from_db()
+    assert line_city.line_bot_user_id == ""  # another channel, perhaps: read again
+
+
+def test_a_broker_that_is_down_still_gets_200_once_the_event_is_stored(
+    line_city, post_webhook, broker_down, caplog, django_capture_on_commit_callbacks
+):
+    raw = text_event("ソファを捨てたい")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_webhook(raw).status_code == 200
+    assert InboundEvent.objects.filter(channel_event_id=raw["webhookEventId"], processed_at__isnull=True).exists()
+    assert "stored but not queued" in caplog.text

@@ -74,12 +74,18 @@ def test_same_client_id_is_stored_once(client, faq, token, django_capture_on_com
     "body,status",
     [
         ({"text": "hi"}, 400),  # no token
-        ({"token": "x" * 20, "text": "   "}, 400),
-        ({"token": "x" * 20, "text": "あ" * 1001}, 413),
-        ({"token": "x" * 20, "text": ["not", "text"]}, 400),
+        ({"token": "TOKEN", "text": "   "}, 400),
+        ({"token": "TOKEN", "text": "\u0000\u0007 \n"}, 400),  # nothing left once control characters go
+        ({"token": "TOKEN", "text": "あ" * 1001}, 413),
+        ({"token": "TOKEN", "text": ["not", "text"]}, 400),
+        ({"token": "TOKEN", "text": "hi", "language": ["en"]}, 400),
+        ({"token": "TOKEN", "text": "hi", "client_id": {"x": 1}}, 400),
+        ({"token": "x" * 20, "text": "hi"}, 401),  # a token this server never issued
     ],
 )
-def test_bad_input_gets_a_clear_error(client, municipality, body, status):
+def test_bad_input_gets_a_clear_error(client, municipality, token, body, status):
+    if body.get("token") == "TOKEN":
+        body = {**body, "token": token}
     response = post(client, body)
     assert response.status_code == status
     assert response.json()["error"]
@@ -221,9 +227,10 @@ def test_a_ticket_opens_the_stream_only_for_about_a_minute(
         assert "expired" in response.json()["error"]
 
 
-def test_a_ticket_of_another_municipality_is_refused(client, municipality, make_municipality, token, settings):
+def test_a_ticket_of_another_municipality_is_refused(client, municipality, make_municipality, settings):
     settings.REDIS_URL = ""
     make_municipality("other")
+    token = client.post("/api/web/other/session").json()["token"]
     foreign = ticket_for(client, token, slug="other")
     response = client.get("/api/web/mihon/events", {"ticket": foreign})
     assert response.status_code == 403 and "not valid" in response.json()["error"]

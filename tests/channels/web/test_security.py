@@ -81,8 +81,8 @@ def test_a_session_of_one_city_reads_nothing_of_another(client, cities):
     )
     own = client.get("/api/web/city-a/messages", HTTP_ORIGIN=A_ORIGIN, **bearer(token)).json()
     assert [m["text"] for m in own["messages"]] == ["A市からの返事"]
-    elsewhere = client.get("/api/web/city-b/messages", HTTP_ORIGIN=B_ORIGIN, **bearer(token)).json()
-    assert elsewhere["messages"] == []
+    elsewhere = client.get("/api/web/city-b/messages", HTTP_ORIGIN=B_ORIGIN, **bearer(token))
+    assert elsewhere.status_code == 401 and "messages" not in elsewhere.json()  # a session of city A only
     ticket = client.post("/api/web/city-a/stream-ticket", HTTP_ORIGIN=A_ORIGIN, **bearer(token)).json()["ticket"]
     assert client.get("/api/web/city-b/events", {"ticket": ticket}, HTTP_ORIGIN=B_ORIGIN).status_code == 403
 
@@ -108,9 +108,11 @@ def test_messages_are_rate_limited_per_session_and_per_address(client, cities, s
     assert post_message(client, "city-b", {"text": "1", "client_id": "1"}, **bearer(first)).status_code == 202
     assert post_message(client, "city-b", {"text": "2", "client_id": "2"}, **bearer(first)).status_code == 429
     assert post_message(client, "city-b", {"text": "3", "client_id": "3"}, **bearer(second)).status_code == 202
-    # A made-up token (no /session call) is still counted against the address.
+    # A made-up token (no /session call) is refused before anything is counted or stored.
     made_up = "m" * 40
-    assert post_message(client, "city-b", {"text": "4", "client_id": "4"}, **bearer(made_up)).status_code == 429
+    assert post_message(client, "city-b", {"text": "4", "client_id": "4"}, **bearer(made_up)).status_code == 401
+    third = client.post("/api/web/city-b/session").json()["token"]
+    assert post_message(client, "city-b", {"text": "5", "client_id": "5"}, **bearer(third)).status_code == 429
     assert InboundEvent.objects.count() == 2
 
 

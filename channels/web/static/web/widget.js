@@ -297,6 +297,15 @@
     return tokenRequest;
   }
 
+  // A token the server no longer knows (401: not issued here, or the server's key changed): start afresh.
+  function forgetToken(token) {
+    if (state.token !== token) return;
+    state.token = null;
+    tokenRequest = null;
+    state.after = 0;
+    store.del("token");
+  }
+
   function ApiError(message) {
     this.message = message;
   }
@@ -585,6 +594,7 @@
       var path = "messages?after=" + state.after + "&lang=" + encodeURIComponent(state.lang);
       return request(path, { token: token })
         .then(function (response) {
+          if (response.status === 401) forgetToken(token);
           if (!response.ok) return null;
           return response.json();
         })
@@ -756,12 +766,18 @@
       state.awaitingSince = Date.now();
       showThinking(true);
     }
-    return ensureToken()
-      .then(function (token) {
+    function send(retried) {
+      return ensureToken().then(function (token) {
         body.language = state.lang;
         body.client_id = clientId;
-        return request("messages", { method: "POST", json: body, token: token });
-      })
+        return request("messages", { method: "POST", json: body, token: token }).then(function (response) {
+          if (response.status !== 401 || retried) return response;
+          forgetToken(token); // once: a new session, and the message sent again with it
+          return send(true);
+        });
+      });
+    }
+    return send(false)
       .then(function (response) {
         return readJson(response).then(function (data) {
           if (!response.ok) throw new ApiError(data.error || t("error"));
