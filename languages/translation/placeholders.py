@@ -5,8 +5,8 @@ numbers, postal codes) on our side: an external translator never sees them.
 
 ``protect()`` swaps each such span for a numbered token (``⟦1⟧``) and ``restore()`` puts the
 originals back, tolerating what translators do to tokens (spaces inside, full-width or doubled
-brackets, moving them around). A token the translator dropped is not lost: its original is
-appended at the end, so a phone number or a deadline never silently disappears.
+brackets, moving them around). A translation that lost a token is refused by the translation
+check (``checks``), so a phone number or a deadline never silently disappears.
 """
 
 from __future__ import annotations
@@ -104,8 +104,9 @@ def protect(text: str, source: str = "ja", terms: Iterable[str] = ()) -> Protect
     return Protected("".join(out), values)
 
 
-def restore(translated: str, protected: Protected) -> str:
-    """Put the originals back; append any the translator lost."""
+def restore(translated: str, protected: Protected, *, append_missing: bool = True) -> str:
+    """Put the originals back; append any the translator lost (unless ``append_missing`` is false:
+    the translation check then finds them missing and the translation is refused)."""
     if not protected.values:
         return translated
     seen: set[int] = set()
@@ -119,6 +120,6 @@ def restore(translated: str, protected: Protected) -> str:
 
     text = TOKEN_BACK.sub(put_back, translated)
     missing = [protected.values[n] for n in sorted(protected.values) if n not in seen]
-    if missing:
+    if missing and append_missing:
         text = text.rstrip() + "\n(" + " / ".join(missing) + ")"
     return text

@@ -24,11 +24,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from languages.models import CachedTranslation, translation_source_hash
 
-from . import placeholders
-from .backends import Backend, get_backend
+from . import checks, placeholders
+from .backends import Backend, Refused, get_backend
 from .codes import our_code
 
 log = logging.getLogger(__name__)
@@ -98,9 +99,10 @@ def _translate(text, source, target, municipality, persist, protect) -> Translat
     if tgt == "ja-easy" or not backend.enabled:
         # Easy Japanese is a rewrite (curated or generated elsewhere), not a translation.
         return None
-    if rows:
-        row = rows[0]
+    row = next((r for r in rows if usable(r)), None)
+    if row is not None:
         return Translated(row.text, machine=True, cached=True, backend=row.backend, source=src, target=tgt)
+    # A cached row that failed the check is never served: translate afresh (the new one replaces it).
     key = _ephemeral_key(backend, text, src, tgt)
     if not persist:
         hit = _cache_get(key)
@@ -138,6 +140,9 @@ def _machine(backend: Backend, text: str, src: str, tgt: str, protect: tuple[str
         protected = placeholders.protect(part, src, protect)
         try:
             raw = _with_timeout(lambda p=protected: backend.translate(p.text, source_code, target_code))
+        except Refused as exc:
+            log.warning("translation %s %s->%s refused: %s", backend.name, src, tgt, exc)
+            return None
         except Exception as exc:
             _paused_until[backend.name] = time.monotonic() + FAILURE_PAUSE
             log.warning("translator %s failed (%s->%s): %s: %s", backend.name, src, tgt, type(exc).__name__, exc)
@@ -145,7 +150,22 @@ def _machine(backend: Backend, text: str, src: str, tgt: str, protect: tuple[str
         if not isinstance(raw, str) or not raw.strip():
             log.warning("translator %s returned nothing (%s->%s)", backend.name, src, tgt)
             return None
-        results.append(placeholders.restore(raw.strip(), protected))
+        restored = placeholders.restore(raw.strip(), protected, append_missing=False)
+        verdict = checks.check(part, restored, src, tgt, protect=protect, instructions=backend.instructions)
+        if not verdict:
+            # Shown to nobody and cached nowhere: the caller falls back to the original with the notice.
+            log.warning(
+                "translation %s %s->%s refused: %s (%d characters in, %d out)",
+                backend.name,
+                src,
+                tgt,
+                verdict.reason,
+                len(part),
+                len(restored),
+            )
+            _paused_until.pop(backend.name, None)  # it answered: not a failing backend
+            return None
+        results.append(restored)
     _paused_until.pop(backend.name, None)
     return "\n".join(results)
 
@@ -220,9 +240,50 @@ def _store(text: str, out: str, src: str, tgt: str, backend: str, municipality) 
                 source_text=text,
                 text=out,
                 backend=backend,
+                checked_at=timezone.now(),
             )
-    except IntegrityError:  # another worker cached it first
-        pass
+    except IntegrityError:  # another worker cached it first, or a row that failed the check is in the way
+        CachedTranslation.objects.filter(
+            municipality=municipality,
+            source_hash=translation_source_hash(text),
+            source_language=src,
+            target_language=tgt,
+            is_curated=False,
+        ).exclude(check_failed="").update(text=out, backend=backend, check_failed="", checked_at=timezone.now())
+
+
+# --- checking what is cached -------------------------------------------------------------------------
+
+
+def recheck(row) -> checks.Verdict:
+    """Check a cached machine translation again and flag it (or clear its flag); curated rows pass."""
+    if row.is_curated:
+        verdict = checks.PASS
+    else:
+        verdict = checks.check(row.source_text, row.text, row.source_language, row.target_language)
+    failed = "" if verdict else verdict.reason[:200]
+    now = timezone.now()
+    CachedTranslation.objects.filter(pk=row.pk).update(check_failed=failed, checked_at=now)
+    if failed and not row.check_failed:
+        log.warning(
+            "cached translation %s (%s->%s, %s) failed the check: %s; flagged for editors",
+            row.pk,
+            row.source_language,
+            row.target_language,
+            row.backend,
+            failed,
+        )
+    row.check_failed, row.checked_at = failed, now
+    return verdict
+
+
+def usable(row) -> bool:
+    """Whether a cached machine translation may be served: checked once (on first use), and passed."""
+    if row.check_failed:
+        return False
+    if row.checked_at is None:
+        return bool(recheck(row))
+    return True
 
 
 def _ephemeral_key(backend: Backend, text: str, src: str, tgt: str) -> str:

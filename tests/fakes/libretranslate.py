@@ -12,10 +12,13 @@ and, so the DeepL and Microsoft backends can be exercised offline too, their req
     GET  /deepl/v2/translate?auth_key=&source_lang=&target_lang=&text=  -> {"translations": [{"text": ...}]}
     POST /microsoft/translate?from=&to=  [{"text": ...}]                 -> [{"translations": [{"text": ...}]}]
 
-What it "translates" to: a known pair taught with ``learn()`` (exact source text), else the text
-tagged with the target language (``"[en] 住民票..."``). ``mode`` makes it misbehave the way real
-translators do with placeholder tokens: ``"mangle"`` reverses the sentence order and rewrites
-every ``⟦n⟧`` token with spaces or other brackets; ``"drop"`` loses the last token. ``fail(n)``
+What it "translates" to: a known pair taught with ``learn()`` (exact source text), else a stand-in
+written in the target language (``"the city office can help you ⟦1⟧."``): one
+stand-in phrase per language, as long as the source (``pseudo_translation``), with every
+``⟦n⟧`` token kept in place, so it passes the translation check as a real translation would.
+``mode`` makes it misbehave the way real translators do: ``"mangle"`` reverses the sentence order
+and rewrites every ``⟦n⟧`` token with spaces or other brackets; ``"drop"`` loses the last token;
+``"echo"`` sends the source back tagged but untranslated (``"[en] 住民票..."``). ``fail(n)``
 answers the next n requests with an error; ``delay`` makes it slow. ``requests`` records every
 request (a ``Call``: path, q, source, target, ...); ``calls`` counts them.
 
@@ -56,6 +59,70 @@ OLD_LANGUAGES = [("en", "English"), ("ja", "Japanese"), ("zh", "Chinese"), ("zt"
 TOKEN = re.compile(r"⟦(\d+)⟧")
 SENTENCE = re.compile(r"(?<=[。．.!?！？\n])")
 
+# One stand-in phrase per target (the server's codes): words in the language, so detection agrees.
+PHRASES = {
+    "en": "the city office can help you with this request",
+    "ja": "市役所がこの件についてご案内します",
+    "zh-hans": "市政府可以帮助您办理这件事情",
+    "zh": "市政府可以帮助您办理这件事情",
+    "zh-hant": "市政府可以幫助您辦理這件事情",
+    "zt": "市政府可以幫助您辦理這件事情",
+    "ko": "시청에서 이 일을 도와 드릴 수 있습니다",
+    "vi": "văn phòng thành phố có thể giúp bạn việc này",
+    "pt": "a prefeitura pode ajudar você com este pedido",
+    "es": "la oficina de la ciudad puede ayudarle con esta solicitud",
+    "tl": "matutulungan ka ng opisina ng lungsod sa kahilingang ito",
+    "fil": "matutulungan ka ng opisina ng lungsod sa kahilingang ito",
+    "ne": "नगर कार्यालयले तपाईंलाई यो काममा मद्दत गर्न सक्छ",
+    "id": "kantor kota dapat membantu anda dengan permintaan ini",
+    "th": "สำนักงานเทศบาลสามารถช่วยคุณเรื่องนี้ได้",
+    "my": "မြို့တော်ရုံးက ဒီကိစ္စကို ကူညီပေးနိုင်ပါတယ်",
+    "fr": "la mairie peut vous aider pour cette demande",
+}
+_BY_CHARACTER = {"ja", "zh-hans", "zh", "zh-hant", "zt", "th"}
+
+
+def _code(target: str) -> str:
+    """The phrase book's key for a server's code: zh-Hans, ZH-HANS, PT-BR, EN-US, fil."""
+    code = target.lower()
+    return code if code in PHRASES else code.split("-")[0] if code.split("-")[0] in PHRASES else "en"
+
+
+_WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _size(text: str) -> float:
+    """How much a text says, in Latin letters (a kanji or kana counts for about two and a half)."""
+    wide = len(_WIDE.findall(text))
+    return wide * 2.5 + len(re.findall(r"\w", text)) - wide
+
+
+def _stand_in(target: str, size: float) -> str:
+    phrase = PHRASES[_code(target)]
+    if _code(target) in _BY_CHARACTER:
+        count = max(2, round(size / 2.5))
+        return (phrase * (count // len(phrase) + 1))[:count]
+    words = phrase.split()
+    out: list[str] = []
+    while _size(" ".join(out)) < size * 0.9 or not out:
+        out.append(words[len(out) % len(words)])
+    return " ".join(out)
+
+
+def pseudo_translation(q: str, target: str) -> str:
+    """What the fake answers by default: the target language's stand-in, sentence by sentence, tokens kept."""
+    end = "。" if _code(target) in _BY_CHARACTER and _code(target) != "th" else "."
+    sentences = []
+    for sentence in (s for s in SENTENCE.split(q) if s.strip()):
+        pieces = []
+        for n, part in enumerate(TOKEN.split(sentence)):
+            if n % 2:
+                pieces.append(f"⟦{part}⟧")
+            elif _size(part) >= 1:
+                pieces.append(_stand_in(target, _size(part)))
+        sentences.append(" ".join(pieces).strip() + end)
+    return " ".join(sentences)
+
 
 @dataclass
 class Call:
@@ -74,7 +141,7 @@ class FakeLibreTranslate(FakeServer):
         super().__init__(_Handler, name="fake-libre")
         self.languages = languages if languages is not None else LANGUAGES
         self.api_key = api_key  # when set, other keys get 403
-        self.mode = "tag"  # tag | mangle | drop | empty
+        self.mode = "tag"  # tag | mangle | drop | echo | empty
         self.delay = 0.0
         self.pairs: dict[tuple[str, str, str], str] = {}
         self._failures: deque[int] = deque()
@@ -112,7 +179,9 @@ class FakeLibreTranslate(FakeServer):
             return known
         if self.mode == "empty":
             return ""
-        text = f"[{target}] {q}"
+        if self.mode == "echo":
+            return f"[{target}] {q}"
+        text = pseudo_translation(q, target)
         if self.mode == "mangle":
             text = mangle(text)
         elif self.mode == "drop":

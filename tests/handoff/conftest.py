@@ -80,7 +80,8 @@ def conversation_of(user: str = "r" * 40) -> Conversation:
 def translator(settings, db) -> Iterator[FakeLibreTranslate]:
     """The project's translator (``TRANSLATOR=libre``) pointed at the fake LibreTranslate on loopback.
 
-    It answers "[vi] 本文" for Japanese -> Vietnamese and "[ja] text" back; ``translator.requests``
+    It answers a Vietnamese stand-in for Japanese -> Vietnamese and a Japanese one back
+    (``pseudo_translation``), so the translation check passes; ``translator.requests``
     records the calls. Residents' and staff texts' translations are cached in the Django cache:
     cleared before and after, so no test sees another's.
     """
