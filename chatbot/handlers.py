@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from conversations import inbox, outbox, states
 from conversations.content import Choice, InboundMessage, Kind, Reply
 from conversations.models import AnswerLog, AnswerStatus, Conversation, InboundEvent, Message, Reason
-from faq import retrieval
+from faq import learning, retrieval
+from faq.models import LearnedPhrasing
 from handoff import services as handoff
 from languages import detection, registry
 
@@ -126,14 +127,32 @@ def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str)
         with translation.override(lang):
             return [Reply(kind="notice", text=_("Sorry, that answer is no longer available. Please ask again."))]
     decision = engine.Decision(AnswerStatus.ANSWERED, Reason.PICKED, [candidate], candidate, 1.0)
-    return answering.replies_for(conversation, decision, inbound, candidate.title, lang)
+    replies = answering.replies_for(conversation, decision, inbound, candidate.title, lang)
+    _learn_from(conversation, AnswerLog.objects.filter(message=inbound).last(), LearnedPhrasing.Source.PICK)
+    return replies
+
+
+def _learn_from(conversation: Conversation, log: AnswerLog | None, source: str) -> None:
+    """The bot learns that the resident's question was answered by the entry it answered with (``faq.learning``).
+
+    For an answer the resident picked from an ask-back, the question is what they had typed before.
+    """
+    if log is None or log.answered_faq is None:
+        return
+    message = log.message
+    question = _last_question(conversation, message) if message and message.kind == Kind.POSTBACK else log.query
+    learning.learn(log.answered_faq, question, source=source, resident=conversation.resident, answer_log=log)
 
 
 def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:
     helpful = data.get("value") == "yes"
     value = AnswerLog.Feedback.HELPFUL if helpful else AnswerLog.Feedback.UNHELPFUL
     AnswerLog.objects.filter(pk=data.get("log"), conversation=conversation).update(feedback=value)
+    rated = AnswerLog.objects.filter(pk=data.get("log"), conversation=conversation).first()
+    if rated is not None and not helpful:
+        learning.retract(rated)  # a pick followed by a complaint teaches nothing
     if helpful:
+        _learn_from(conversation, rated, LearnedPhrasing.Source.THUMBS_UP)
         Conversation.objects.filter(pk=conversation.pk).update(unhelpful_streak=0)
         return compose.feedback_thanks(lang, True)
     streak = conversation.unhelpful_streak + 1

@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from chatbot.admin_views import try_view
-from dashboard.admin_views import unanswered_view
+from dashboard.admin_views import link_view, unanswered_view
 from faq.models import FAQ
 
 
@@ -31,5 +31,6 @@ class MadoguchiAdminSite(admin.AdminSite):
         return [
             path("faq/faq/try/", faq_page(try_view), name="faq_faq_try"),
             path("faq/faq/unanswered/", faq_page(unanswered_view), name="faq_faq_unanswered"),
+            path("faq/faq/unanswered/link/", faq_page(link_view), name="faq_faq_unanswered_link"),
             *super().get_urls(),
         ]

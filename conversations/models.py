@@ -398,6 +398,8 @@ class AnswerLog(models.Model):
     model_latency_ms = models.FloatField(_("model latency (ms)"), null=True, blank=True)
     model_tokens = models.PositiveIntegerField(_("model tokens"), default=0)
     feedback = models.CharField(max_length=10, choices=Feedback.choices, default=Feedback.NONE, blank=True)
+    # An editor dealt with this question (linked it to an entry or wrote one): it leaves the unanswered list.
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

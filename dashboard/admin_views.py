@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -21,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conversations.models import AnswerLog, Municipality
+from faq import learning
+from faq.models import FAQ, LearnedPhrasing
 from faq.views import READ_ROLES, WRITE_ROLES, cities, editor_context, require_cities
 
 from . import unanswered
@@ -52,6 +55,7 @@ class Gap:
     top_titles: dict = field(default_factory=dict)
     top_scores: list = field(default_factory=list)
     answered: Counter = field(default_factory=Counter)
+    log_ids: list[int] = field(default_factory=list)
 
     @property
     def question(self) -> str:
@@ -99,6 +103,7 @@ def group_gaps(questions: list[unanswered.Question], municipalities: dict, *, by
         if gap is None:
             gap = groups[key] = Gap(key, municipalities[question.municipality_id])
         gap.count += 1
+        gap.log_ids.append(question.log_id)
         gap.texts[question.text] += 1
         setattr(gap, question.kind, getattr(gap, question.kind) + 1)
         if question.kind == unanswered.UNHELPFUL and question.answered_faq_id:
@@ -118,6 +123,40 @@ def group_gaps(questions: list[unanswered.Question], municipalities: dict, *, by
             with contextlib.suppress(TypeError, ValueError):
                 gap.top_scores.append(float(first.get("score", 0.0)))
     return sorted(groups.values(), key=lambda g: (-g.count, -(g.last_seen.timestamp() if g.last_seen else 0)))
+
+
+def link_view(model_admin, request):
+    """An editor says "this should have matched FAQ X": the bot learns the wordings, the questions leave the list."""
+    if request.method != "POST":
+        return redirect("admin:faq_faq_unanswered")
+    allowed = require_cities(request, WRITE_ROLES)
+    municipality = (
+        allowed.filter(pk=request.POST.get("municipality") or 0).first()
+        if (request.POST.get("municipality", "").isdigit())
+        else None
+    )
+    external_id = request.POST.get("external_id", "").strip()
+    faq = FAQ.objects.filter(municipality=municipality, external_id=external_id).first() if municipality else None
+    if faq is None:
+        messages.error(request, _("No FAQ entry %(id)s in this municipality.") % {"id": external_id or "—"})
+        return redirect(_back(request))
+    ids = [int(v) for v in request.POST.getlist("log") if v.isdigit()]
+    logs = AnswerLog.objects.filter(pk__in=ids, municipality=municipality, handled_at__isnull=True)
+    texts = {q.text for q in unanswered.questions(logs)}
+    for text in texts:
+        learning.learn(faq, text, source=LearnedPhrasing.Source.EDITOR, user=request.user)
+    handled = logs.update(handled_at=timezone.now())
+    messages.success(
+        request,
+        _("Linked %(n)s question(s) to %(id)s. The bot learns their wording; they leave this list.")
+        % {"n": handled, "id": faq.external_id},
+    )
+    return redirect(_back(request))
+
+
+def _back(request) -> str:
+    back = request.POST.get("next", "")
+    return back if back.startswith("/admin/") else reverse("admin:faq_faq_unanswered")
 
 
 def create_faq_url(gap: Gap) -> str:

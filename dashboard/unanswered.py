@@ -5,7 +5,9 @@ A logged question is *unanswered* when
 * the bot handed it to staff because of the content (not because the resident asked for a person,
   the topic was sensitive, or the message was empty),
 * the bot asked back and the resident did not pick one of the choices afterwards, or
-* the bot answered and the resident marked the answer not helpful.
+* the bot answered and the resident marked the answer not helpful,
+
+and no editor has dealt with it yet (linked it to an entry, or made an entry from it).
 
 The question is what the resident typed: a log made by a button ("none of these") stands for the
 last question typed before it, and the same typed question counts once per conversation. Texts
@@ -34,6 +36,7 @@ class Question:
     text: str
     language: str
     kind: str  # handoff | ask_back | unhelpful
+    log_id: int
     municipality_id: int
     conversation_id: int | None
     created_at: datetime
@@ -52,9 +55,10 @@ def gap_filter(kind: str = "") -> Q:
         ASKED_BACK: Q(decision=AnswerStatus.ASK_BACK) & ~Q(reason__in=NOT_CONTENT_GAPS),
         UNHELPFUL: Q(feedback=AnswerLog.Feedback.UNHELPFUL),
     }
+    open_ = Q(handled_at__isnull=True)
     if kind:
-        return gaps[kind]
-    return gaps[HANDED_OFF] | gaps[ASKED_BACK] | gaps[UNHELPFUL]
+        return gaps[kind] & open_
+    return (gaps[HANDED_OFF] | gaps[ASKED_BACK] | gaps[UNHELPFUL]) & open_
 
 
 def kind_of(log: AnswerLog) -> str:
@@ -102,6 +106,7 @@ def questions(logs: QuerySet[AnswerLog], *, kind: str = "") -> list[Question]:
         candidates = [c for c in (log.candidates or []) if isinstance(c, dict)]
         found.append(
             Question(
+                log_id=log.pk,
                 text=text,
                 language=log.language or "",
                 kind=kind_of(log),

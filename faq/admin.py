@@ -25,9 +25,9 @@ from conversations.tenancy import Role, TenantScopedAdmin, municipalities_for
 from llm import budget
 from llm import client as llm_client
 
-from . import views
+from . import learning, views
 from .forms import FAQForm
-from .models import FAQ, Chunk, FAQTranslation, Page
+from .models import FAQ, Chunk, FAQTranslation, LearnedPhrasing, Page
 
 EXPIRING_DAYS = 30
 REVIEW_AFTER_DAYS = 365
@@ -399,6 +399,69 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
             notice = budget.budget_notice(municipality)
             if notice:
                 messages.warning(request, f"{municipality}: {notice}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Learned phrasings: what residents, staff and editors taught the bot (faq.learning)
+# ----------------------------------------------------------------------------------------------
+
+
+class SourceFilter(admin.SimpleListFilter):
+    title = _("source")
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return LearnedPhrasing.Source.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in LearnedPhrasing.Source.values:
+            return queryset.filter(sightings__source=self.value()).distinct()
+        return queryset
+
+
+@admin.register(LearnedPhrasing)
+class LearnedPhrasingAdmin(TenantScopedAdmin):
+    """Editors review what the bot learned: pending wordings wait here; approved ones are searched."""
+
+    roles = (Role.CITY_ADMIN, Role.EDITOR)
+    list_display = ["text", "entry", "status", "sources", "count", "residents", "updated_at"]
+    list_filter = ["status", SourceFilter, MunicipalityFilter]
+    search_fields = ["text", "faq__external_id", "faq__question"]
+    list_select_related = ["faq"]
+    readonly_fields = ["municipality", "faq", "text", "count", "residents", "sources", "reviewed_by", "reviewed_at"]
+    fields = ["municipality", "faq", "text", "status", "count", "residents", "sources", "reviewed_by", "reviewed_at"]
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False  # wordings come from conversations, the console, the unanswered list or `manage.py learn`
+
+    @admin.display(description=_("FAQ entry"), ordering="faq__external_id")
+    def entry(self, obj):
+        return format_html("{} <span class='muted'>{}</span>", obj.faq.external_id, obj.faq.question[:40])
+
+    @admin.display(description=_("from"))
+    def sources(self, obj):
+        labels = dict(LearnedPhrasing.Source.choices)
+        found = obj.sightings.values_list("source", flat=True).distinct()
+        return ", ".join(str(labels.get(s, s)) for s in sorted(set(found)))
+
+    def save_model(self, request, obj, form, change):
+        if "status" in form.changed_data:
+            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
+        super().save_model(request, obj, form, change)
+
+    def _review(self, request, queryset, status: str, done: str) -> None:
+        writable = queryset.filter(municipality__in=self._cities(request, write=True))
+        n = learning.review(writable, status, request.user)
+        self.message_user(request, done % {"n": n}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve: the bot searches these wordings"))
+    def approve(self, request, queryset):
+        self._review(request, queryset, LearnedPhrasing.Status.APPROVED, _("%(n)s wording(s) approved."))
+
+    @admin.action(description=_("Reject: never learn these wordings"))
+    def reject(self, request, queryset):
+        self._review(request, queryset, LearnedPhrasing.Status.REJECTED, _("%(n)s wording(s) rejected."))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -132,6 +132,78 @@ class FAQTranslation(models.Model):
         return f"{self.faq.external_id} [{self.language}]"
 
 
+class LearnedPhrasing(TouchOnSave, models.Model):
+    """A resident's wording (masked) of a question that an FAQ entry answered: the bot learns from its traffic.
+
+    Approved phrasings are searched like the entry's alternative phrasings. Where a wording came
+    from is in its sightings; the same wording for the same entry is one row with a count.
+    """
+
+    class Source(models.TextChoices):
+        PICK = "pick", _("resident picked it when asked back")
+        THUMBS_UP = "thumbs_up", _("resident marked the answer helpful")
+        STAFF = "staff", _("staff answered a hand-off with it")
+        EDITOR = "editor", _("editor linked an unanswered question")
+        IMPORT = "import", _("imported")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for review")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="learned_phrasings", verbose_name=_("municipality")
+    )
+    faq = models.ForeignKey(
+        FAQ, on_delete=models.CASCADE, related_name="learned_phrasings", verbose_name=_("FAQ entry")
+    )
+    text = models.CharField(_("wording (personal data masked)"), max_length=300)
+    key = models.CharField(max_length=64, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    count = models.PositiveIntegerField(_("times seen"), default=0)
+    residents = models.PositiveIntegerField(_("different residents"), default=0)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("first seen"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = models.Manager.from_queryset(TouchingQuerySet)()
+
+    class Meta:
+        verbose_name = _("learned phrasing")
+        verbose_name_plural = _("learned phrasings")
+        ordering = ["-updated_at"]
+        constraints = [models.UniqueConstraint(fields=["faq", "key"], name="one_learned_phrasing_per_entry")]
+        indexes = [models.Index(fields=["municipality", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.text[:40]} -> {self.faq.external_id}"
+
+
+class Sighting(models.Model):
+    """One time a wording was linked to an entry: from where, and by whom (residents only as a hash)."""
+
+    phrasing = models.ForeignKey(LearnedPhrasing, on_delete=models.CASCADE, related_name="sightings")
+    source = models.CharField(_("source"), max_length=12, choices=LearnedPhrasing.Source.choices)
+    resident_key = models.CharField(max_length=64, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answer_log = models.ForeignKey(
+        "conversations.AnswerLog", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sighting")
+        verbose_name_plural = _("sightings")
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.created_at:%Y-%m-%d}"
+
+
 class Page(TouchOnSave, models.Model):
     """One page of the city's homepage, as last imported."""
 

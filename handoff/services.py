@@ -28,7 +28,8 @@ from conversations import live, outbox, states
 from conversations.content import Choice, Reply
 from conversations.masking import mask
 from conversations.models import Conversation, Membership, Message
-from faq.models import FAQ
+from faq import learning
+from faq.models import FAQ, LearnedPhrasing
 from languages import registry
 from languages import translation as machine
 
@@ -497,8 +498,21 @@ def add_note(ticket: Ticket, actor, text: str, *, ip=None) -> InternalNote:
     return note
 
 
-def resolve(ticket: Ticket, *, outcome: str = "", actor=None, note: str = "", ask_rating: bool = True, ip=None) -> bool:
-    """Close the ticket and give the conversation back to the bot. Only the first call does anything."""
+def resolve(
+    ticket: Ticket,
+    *,
+    outcome: str = "",
+    actor=None,
+    note: str = "",
+    ask_rating: bool = True,
+    ip=None,
+    faq: FAQ | None = None,
+) -> bool:
+    """Close the ticket and give the conversation back to the bot. Only the first call does anything.
+
+    ``faq``: the entry that answered the resident (the staff member chose it): the bot learns the
+    resident's wording for it (``faq.learning``), approved at once if the city lets staff teach it.
+    """
     ticket = Ticket.objects.select_related("conversation__resident", "municipality").get(pk=ticket.pk)
     held = actor is not None and ticket.is_open and ticket.conversation.state == S.STAFF
     if held and not (_is_holder(ticket, actor) or _may_override(ticket, actor)):
@@ -517,8 +531,10 @@ def resolve(ticket: Ticket, *, outcome: str = "", actor=None, note: str = "", as
                 states.apply(ticket.conversation_id, states.Transition.RESOLVE)
             except states.InvalidTransition:
                 log.info("ticket %s resolved on a conversation in state %s", ticket.pk, ticket.conversation.state)
+            if faq is not None and faq.municipality_id == ticket.municipality_id and ticket.question:
+                learning.learn(faq, ticket.question, source=LearnedPhrasing.Source.STAFF, user=actor)
             if actor is not None:
-                detail = {"outcome": outcome, "note": mask(note)}
+                detail = {"outcome": outcome, "note": mask(note), "faq": faq.pk if faq is not None else None}
                 audit(actor, AuditEvent.Action.RESOLVE, ticket=ticket, ip=ip, detail=detail)
     if not updated:
         return False

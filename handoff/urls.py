@@ -20,5 +20,6 @@ urlpatterns = [
     path("console/tickets/<int:pk>/reply", views.reply, name="reply"),
     path("console/tickets/<int:pk>/note", views.note, name="note"),
     path("console/tickets/<int:pk>/resolve", views.resolve, name="resolve"),
+    path("console/tickets/<int:pk>/faqs", views.faq_search, name="faq_search"),
     path("console/tickets/<int:pk>/faq-draft", views.faq_draft, name="faq_draft"),
 ]

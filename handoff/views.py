@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import close_old_connections
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +31,8 @@ from conversations import live
 from conversations.http import client_ip
 from conversations.masking import mask
 from conversations.models import AnswerLog, Channel, Message
+from faq import retrieval
+from faq.models import FAQ
 from languages import registry
 from languages.translation import StaffTranslation
 from languages.translation.backends import get_backend
@@ -267,6 +270,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "colleagues": access.colleagues(ticket.municipality),
         "departments": services.departments(ticket.municipality),
         "outcomes": Ticket.Outcome.choices,
+        "faq_options": faq_options(ticket) if ticket.is_open else [],
         "thread": _thread(ticket),
         "draft_question": draft_question,
         "draft_answer": draft_answer,
@@ -455,12 +459,50 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("handoff:ticket", pk=pk)
 
     def do(ticket):
+        answered_with = _chosen_faq(ticket, request.POST.get("faq", ""))
         if not services.resolve(
-            ticket, outcome=outcome, actor=request.user, note=request.POST.get("note", ""), ip=client_ip(request)
+            ticket,
+            outcome=outcome,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+            ip=client_ip(request),
+            faq=answered_with,
         ):
             raise services.ConsoleError(_("This ticket is already resolved."))
 
     return _act(request, pk, do, _("Resolved. The bot answers this resident again."))
+
+
+def _chosen_faq(ticket: Ticket, value: str) -> FAQ | None:
+    """The FAQ entry a staff member chose when resolving: one of the ticket's city, or none."""
+    if not value.isdigit():
+        return None
+    return FAQ.objects.filter(pk=int(value), municipality_id=ticket.municipality_id).first()
+
+
+@console_view
+def faq_search(request: HttpRequest, pk: int) -> JsonResponse:
+    """FAQ entries of the ticket's city for the resolve step's "answered with" box (JSON)."""
+    ticket = access.ticket_or_404(request.user, pk)
+    return JsonResponse({"entries": faq_options(ticket, request.GET.get("q", ""))})
+
+
+def faq_options(ticket: Ticket, query: str = "") -> list[dict]:
+    """The entries the bot found for the ticket's question, or those a staff member's words find."""
+    query = " ".join(query.split())[:200]
+    found: list[FAQ] = []
+    if query:
+        ids = [c.id for c in retrieval.search(ticket.municipality, query, language="ja", k=8) if c.kind == "faq"]
+        found = list(FAQ.objects.filter(pk__in=ids))
+        found.sort(key=lambda f: ids.index(f.pk))
+        words = FAQ.objects.answerable(ticket.municipality).filter(
+            Q(question__icontains=query) | Q(external_id__iexact=query)
+        )
+        found += [f for f in words[:8] if f not in found]
+    else:
+        ids = [c.get("id") for c in ticket.candidates or [] if isinstance(c, dict) and c.get("kind") == "faq"]
+        found = list(FAQ.objects.answerable(ticket.municipality).filter(pk__in=[i for i in ids if isinstance(i, int)]))
+    return [{"id": f.pk, "external_id": f.external_id, "question": f.question} for f in found[:10]]
 
 
 @console_view

@@ -11,6 +11,7 @@ from django.utils import timezone
 from conversations.models import AnswerLog, Conversation, Membership, Message, Resident
 from dashboard import metrics
 from dashboard.metrics import Filters
+from faq.models import LearnedPhrasing
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +75,39 @@ def test_the_dashboard_and_the_admin_page_count_the_same_questions(mixed, client
             "マイナンバーカードをなくした": 1,  # the typed question behind "none of these", once
         }
     )
+
+
+def test_an_editor_links_a_question_to_an_entry_and_it_leaves_the_list(mixed, client, staff_user, make_faq):
+    dog = make_faq(mixed, "犬の登録はどうすればよいですか。", "保健所で登録します。", external_id="inu-001")
+    client.force_login(staff_user(mixed, Membership.Role.EDITOR))
+    [gap] = [g for g in client.get("/admin/faq/faq/unanswered/").context["gaps"] if g.question == "犬の登録はどこで"]
+    response = client.post(
+        "/admin/faq/faq/unanswered/link/",
+        {"municipality": mixed.pk, "external_id": "inu-001", "log": gap.log_ids},
+    )
+    assert response.status_code == 302
+    phrasing = LearnedPhrasing.objects.get(faq=dog)
+    assert phrasing.text == "犬の登録はどこで" and phrasing.status == LearnedPhrasing.Status.APPROVED
+    assert list(phrasing.sightings.values_list("source", flat=True)) == ["editor"]
+    questions = [g.question for g in client.get("/admin/faq/faq/unanswered/").context["gaps"]]
+    assert "犬の登録はどこで" not in questions
+    today = timezone.localdate()
+    on_dashboard = [
+        text for text, _lang in metrics.unanswered_questions(Filters(mixed, today - timedelta(days=1), today))
+    ]
+    assert "犬の登録はどこで" not in on_dashboard
+
+
+def test_staff_may_not_link_and_an_unknown_entry_changes_nothing(mixed, client, staff_user):
+    client.force_login(staff_user(mixed, Membership.Role.STAFF))
+    ids = list(AnswerLog.objects.values_list("pk", flat=True))
+    assert (
+        client.post(
+            "/admin/faq/faq/unanswered/link/", {"municipality": mixed.pk, "external_id": "x", "log": ids}
+        ).status_code
+        == 403
+    )
+    client.force_login(staff_user(mixed, Membership.Role.EDITOR, username="editor2"))
+    client.post("/admin/faq/faq/unanswered/link/", {"municipality": mixed.pk, "external_id": "nope", "log": ids})
+    assert not AnswerLog.objects.filter(handled_at__isnull=False).exists()
+    assert not LearnedPhrasing.objects.exists()

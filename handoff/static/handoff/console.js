@@ -255,4 +255,31 @@
     });
     syncSend();
   }
+
+  // Resolve step: "answered with an FAQ entry" searches the city's FAQ as staff type.
+  var faqSearch = document.getElementById("resolve-faq-search");
+  var faqSelect = document.getElementById("resolve-faq");
+  if (faqSearch && faqSelect) {
+    var faqTimer = null;
+    var none = faqSelect.options[0].cloneNode(true);
+    faqSearch.addEventListener("input", function () {
+      clearTimeout(faqTimer);
+      faqTimer = setTimeout(function () {
+        var q = faqSearch.value.trim();
+        fetch(faqSearch.dataset.url + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { entries: [] }; })
+          .then(function (data) {
+            faqSelect.textContent = "";
+            faqSelect.appendChild(none.cloneNode(true));
+            data.entries.forEach(function (entry) {
+              var option = document.createElement("option");
+              option.value = entry.id;
+              option.textContent = entry.external_id + " — " + entry.question;
+              faqSelect.appendChild(option);
+            });
+            if (data.entries.length) faqSelect.selectedIndex = 1;
+          });
+      }, 250);
+    });
+  }
 })();
