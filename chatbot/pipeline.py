@@ -93,7 +93,7 @@ def process_event(event_id: int, *, retry_delay: float | None = None) -> str:
     try:
         inbound = adapter.parse(event)
         conversation = None
-        context = DeliveryContext()
+        context = DeliveryContext(received_at=event.received_at)
         for item in inbound:
             context.reply_token = context.reply_token or item.reply_token
             with adapters.busy(adapter, event, item):

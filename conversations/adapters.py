@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from .content import InboundMessage
@@ -21,6 +22,7 @@ from .models import Conversation, InboundEvent, Message
 class DeliveryContext:
     reply_token: str = ""
     slow: bool = False
+    received_at: datetime | None = None  # when the event (and its reply token) arrived
 
 
 @dataclass
@@ -30,6 +32,8 @@ class DeliveryResult:
     message_id: int
     status: str = ""  # Message.Delivery: sent, failed, dropped; "" while it stays pending
     error: str = ""
+    # The channel's id of the sent message; while still pending, the adapter's own note of where it got
+    # to (recorded before a call whose outcome a crash could hide, e.g. LINE's "reply-attempted").
     channel_message_id: str = ""
     attempts: int = 0
 

@@ -24,8 +24,8 @@ def record(result: DeliveryResult) -> None:
     if result.status:
         fields["delivery"] = result.status
         fields["delivery_error"] = result.error[:2000]
-        if result.channel_message_id:
-            fields["channel_message_id"] = result.channel_message_id[:128]
+    if result.channel_message_id or result.status:
+        fields["channel_message_id"] = result.channel_message_id[:128]
     if fields:
         Message.objects.filter(pk=result.message_id).update(**fields)
 

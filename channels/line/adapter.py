@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from conversations.adapters import DeliveryContext, DeliveryResult
@@ -43,6 +43,10 @@ LOADING_AFTER = 1.0  # seconds of handling after which the loading animation is 
 LOADING_SECONDS = 20
 PROFILE_KINDS = (Kind.FOLLOW, Kind.TEXT, Kind.POSTBACK, Kind.MEDIA)
 UNFOLLOWED = "not sent: the resident has blocked (unfollowed) the LINE account"
+REPLY_ATTEMPTED = "reply-attempted"  # noted on a pending message before its reply call (see deliver)
+REPLY_REFUSED = "reply-refused"  # ... and once LINE refused the token: it goes by push
+# A reply token refused this soon after its event arrived was used, not expired (LINE keeps them longer).
+REPLY_TOKEN_SURELY_VALID = 25.0
 BOT_INFO_RETRY = 600.0  # seconds before a failed read of the bot user ID is tried again (per process)
 _bot_info_tried: dict[int, float] = {}
 
@@ -173,15 +177,27 @@ class LineAdapter:
             else:
                 yield from _finish([row], Message.Delivery.DROPPED, "nothing to send")
         reply_token = context.reply_token
+        token_age = (timezone.now() - context.received_at).total_seconds() if context.received_at else None
         batches = rendering.pack(units)
         for n, batch in enumerate(batches):
             try:
                 sent = None
                 if reply_token:
+                    # A crash (a worker killed) between LINE's answer and its record would hide whether the
+                    # reply went out: the attempt is recorded first, so a retry knows it was made.
+                    tried_before = any(row.channel_message_id == REPLY_ATTEMPTED for row in batch.keys)
+                    yield from _note(batch.keys, REPLY_ATTEMPTED)
                     try:
                         sent = client.reply(reply_token, batch.messages)
                     except InvalidReplyToken as exc:
                         yield from _attempts(batch.keys, exc.attempts)
+                        if tried_before and token_age is not None and token_age < REPLY_TOKEN_SURELY_VALID:
+                            # Too young to have expired, and only we hold it: our earlier reply used it.
+                            log.info("LINE reply token used by an earlier attempt that a crash hid: sent")
+                            yield from _finish(batch.keys, Message.Delivery.SENT, "")
+                            reply_token = ""
+                            continue
+                        yield from _note(batch.keys, REPLY_REFUSED)  # a retry pushes (with the same retry key)
                         log.info("LINE reply token expired or used; pushing instead")
                     reply_token = ""  # valid once either way
                 if sent is None:
@@ -280,6 +296,12 @@ def _reply_of(message: Message) -> Reply:
 def _attempts(rows: list[Message], attempts: int) -> Iterator[DeliveryResult]:
     for row in rows:
         yield DeliveryResult(row.pk, attempts=attempts)
+
+
+def _note(rows: list[Message], note: str) -> Iterator[DeliveryResult]:
+    for row in rows:
+        yield DeliveryResult(row.pk, channel_message_id=note)
+        row.channel_message_id = note
 
 
 def _finish(rows: list[Message], status: str, error: str) -> Iterator[DeliveryResult]:

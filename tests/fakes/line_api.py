@@ -183,6 +183,7 @@ class FakeLineAPI(FakeServer):
         self.profiles: dict[str, dict] = dict(profiles or {})
         self.default_profile_language: str | None = "ja"  # None: unknown users get 404
         self.bot_user_id = BOT_USER_ID
+        self.latency = 0.0  # seconds each reply or push takes (LINE under load; a window for a crash to land in)
         self.shape_errors: list[str] = []
         self.used_reply_tokens: set[str] = set()
         self.invalid_reply_tokens: set[str] = set()
@@ -228,6 +229,8 @@ class FakeLineAPI(FakeServer):
     # --- handling --------------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict, dict]:
+        if self.latency and path in (REPLY, PUSH):
+            time.sleep(self.latency)  # this server thread only: the slow LINE being simulated
         call = Call(method, path, headers, parse_json(raw)[0], at=time.time())
         status, answer, extra = self._answer(call)
         call.status = status

@@ -7,8 +7,10 @@ failures recorded on the message, LINE's limits, the rate limiter, the loading a
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from channels.line import adapter as line_adapter
 from channels.line import client as line_client
@@ -402,3 +404,43 @@ def test_staff_messages_go_out_in_the_order_written_whichever_task_runs_first(li
     assert deliver_messages([first.pk]) == 0
     sent = [message["text"] for call in line_api.calls(PUSH)[pushes:] for message in call.body["messages"]]
     assert sent == ["一通目です。", "二通目です。"]
+
+
+# --- a worker killed between LINE's answer and its record ------------------------------------------------
+
+
+def crashed_after_the_call(stored: InboundEvent, note: str, **event_fields) -> None:
+    """Leave the rows as a worker killed right after LINE answered would: sent, but recorded as pending."""
+    Message.objects.filter(event=stored, direction="out").update(delivery="pending", channel_message_id=note)
+    InboundEvent.objects.filter(pk=stored.pk).update(processed_at=None, lease_until=None, **event_fields)
+
+
+def test_a_reply_a_crash_hid_is_not_sent_twice(line_api, faq, slept):
+    raw = text_event("ソファを捨てたい", user=USER)
+    stored = process(faq.municipality, raw)
+    crashed_after_the_call(stored, line_adapter.REPLY_ATTEMPTED)
+    assert pipeline.process_event(stored.pk) == "processed"
+    assert len(line_api.delivered()) == 1  # LINE refused the used token; no push
+    [message] = outbound()
+    assert message.delivery == "sent"
+
+
+def test_a_reply_a_crash_hid_long_ago_is_pushed_rather_than_lost(line_api, faq, slept):
+    raw = text_event("ソファを捨てたい", user=USER)
+    stored = process(faq.municipality, raw)
+    old = timezone.now() - timedelta(minutes=5)
+    crashed_after_the_call(stored, line_adapter.REPLY_ATTEMPTED, received_at=old)
+    pipeline.process_event(stored.pk)
+    # The token may have expired unused: a rare duplicate is preferred to a lost answer (ADR 0002).
+    assert [c.path for c in line_api.delivered()] == [REPLY, PUSH]
+
+
+def test_a_push_a_crash_hid_is_not_delivered_twice(line_api, faq, slept):
+    raw = text_event("ソファを捨てたい", user=USER)
+    line_api.invalid_reply_tokens.add(raw["replyToken"])
+    stored = process(faq.municipality, raw)
+    crashed_after_the_call(stored, line_adapter.REPLY_REFUSED)
+    pipeline.process_event(stored.pk)
+    assert [c.path for c in line_api.delivered()] == [PUSH]  # the retry key: LINE answers 409
+    assert [c.status for c in line_api.calls(PUSH)] == [200, 409]
+    assert outbound()[0].delivery == "sent"

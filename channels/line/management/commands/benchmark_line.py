@@ -4,6 +4,7 @@
     DATABASE_URL=postgres://… manage.py benchmark_line    # on PostgreSQL, as in production
     manage.py benchmark_line --concurrency 8 --events 5000
     manage.py benchmark_line --worker none                # the webhook alone (nothing answered)
+    manage.py benchmark_line --faults                     # 150 events through a killed worker and Redis
 
 Everything runs on loopback, in a throwaway database created and dropped like the test runner's
 (real data is never touched):
@@ -28,11 +29,19 @@ Everything runs on loopback, in a throwaway database created and dropped like th
 It exits non-zero if an event was lost, failed or was answered twice, or if the acknowledgement p99
 misses ``--target-p99-ms`` (50 ms). Numbers depend on the machine and on whatever else runs on it:
 the load average is printed with them.
+
+``--faults`` runs the fault scenario instead (stored means answered, docs/adr/0008): 150 events
+(``--events``) paced over a few seconds (``--rate``), a private Redis, a worker and ``celery beat``
+in their own process groups, with short recovery settings (``tests.processes.FAST_RECOVERY``,
+printed). Mid-burst the worker's whole process group is killed with ``kill -9``, then Redis is
+killed and comes back empty two seconds later, and the worker is started again. LINE's redelivery
+is played by the clients: a call that fails or is not answered 200 is sent again, marked
+``isRedelivery``. It prints how many events were lost and how many answered twice; the
+acknowledgement target is not judged (a broker that is down costs a connection attempt).
 """
 
 from __future__ import annotations
 
-import http.client
 import multiprocessing
 import os
 import queue
@@ -57,6 +66,7 @@ from django.test.utils import setup_databases, teardown_databases
 from kombu import pools
 
 from channels.line import views
+from channels.line.management.commands._clients import _ready, _send_share
 from chatbot import pipeline
 from chatbot.celery import app
 from conversations.models import InboundEvent, Message, Municipality
@@ -122,39 +132,13 @@ def cpu_seconds(root: int) -> float:
     return total
 
 
-def _ready(_n: int) -> int:
-    return os.getpid()
-
-
-def _send_share(port: int, path: str, share: list[tuple[int, bytes, str]]) -> list[tuple[int, float, float, int]]:
-    """A client process: POST each body on one kept-alive connection; (index, sent at, seconds, status)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    out = []
-    for i, body, signature in share:
-        headers = {"Content-Type": "application/json", "X-Line-Signature": signature}
-        status, at, latency = -1, time.time(), 0.0
-        for _attempt in range(2):
-            try:
-                at, t0 = time.time(), time.perf_counter()
-                conn.request("POST", path, body, headers)
-                response = conn.getresponse()
-                response.read()
-                latency, status = time.perf_counter() - t0, response.status
-                if (response.getheader("Connection") or "").lower() == "close":
-                    conn.close()
-                break
-            except (http.client.HTTPException, OSError):
-                conn.close()  # a kept-alive connection the server dropped: reconnect and send again
-        out.append((i, at, latency, status))
-    conn.close()
-    return out
-
-
 class Command(BaseCommand):
     help = "Burst-test the LINE webhook and delivery against a fake LINE API; print latency percentiles."
 
     def add_arguments(self, parser):
-        parser.add_argument("--events", type=int, default=2000, help="events to send, one per request")
+        parser.add_argument(
+            "--events", type=int, default=None, help="events to send, one per request (2000; 150 with --faults)"
+        )
         parser.add_argument(
             "--concurrency",
             type=int,
@@ -183,6 +167,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reply-token-ttl", type=float, default=60.0, help="seconds the fake LINE API accepts a reply token"
         )
+        parser.add_argument(
+            "--faults",
+            action="store_true",
+            help="the fault scenario: worker killed with -9 and Redis restarted empty mid-burst, LINE redelivering",
+        )
+        parser.add_argument(
+            "--rate",
+            type=float,
+            default=None,
+            help="events per second in all (default: as fast as acknowledged; 25 with --faults)",
+        )
 
     def handle(self, *args, **opts):
         try:
@@ -194,6 +189,14 @@ class Command(BaseCommand):
             )
         except ImportError as exc:  # the fake lives with the tests
             raise CommandError("run from the repository root: the fake LINE API is tests/fakes/line_api.py") from exc
+        faults = opts["faults"]
+        if opts["events"] is None:
+            opts["events"] = 150 if faults else 2000
+        if opts["rate"] is None:
+            opts["rate"] = 25.0 if faults else 0.0
+        if faults:
+            opts["worker"], opts["server"] = "celery", "gunicorn"
+            opts["users"] = max(opts["users"], opts["events"])  # one resident per event: answers counted exactly
         if opts["events"] < 1 or opts["concurrency"] < 1:
             raise CommandError("--events and --concurrency must be at least 1")
         settings.DEBUG = False
@@ -201,6 +204,10 @@ class Command(BaseCommand):
         self.stoppers: list = []
         self.web_pid = self.worker_pid = 0
         self.web_cpu_ms = 0.0
+        self.faults = faults
+        self.recovery = {}
+        self.fault_log: list[str] = []
+        self.redis_server = self.worker = self.beat = None
         old_db = self._setup_database()
         api = FakeLineAPI(tokens={TOKEN}).start()
         settings.LINE_API_BASE_URL = api.url
@@ -214,19 +221,35 @@ class Command(BaseCommand):
             mode = mode if answering else "queued to Redis, not processed"
             server = "gunicorn" if opts["server"] == "gunicorn" else "threaded server in this process"
             self.stdout.write(f"database {connection.vendor}; webhook: {server}; tasks: {mode}")
-            if redis_url and answering:
+            if faults:
+                from tests.processes import FAST_RECOVERY  # noqa: PLC0415 (as above: with the tests)
+
+                self.recovery = dict(FAST_RECOVERY)
+                self.stdout.write("recovery settings: " + ", ".join(f"{k}={v}" for k, v in self.recovery.items()))
+                self._start_fault_stack(opts["workers"], api.url, redis_url)
+            elif redis_url and answering:
                 self._start_celery(opts["workers"], api.url, redis_url)
             elif answering:
                 self._start_inline(opts["workers"])
             port = self._serve(opts, redis_url)
 
-            def signed(i: int, user: str) -> tuple[str, str, bytes, str, str]:
+            def signed(i: int, user: str) -> tuple[str, str, bytes, str, str, bytes, str]:
                 raw = text_event(QUESTIONS[i % len(QUESTIONS)], user=user)
                 body = webhook_body(raw)
-                return raw["replyToken"], raw["webhookEventId"], body, sign(body, SECRET), user
+                again = webhook_body({**raw, "deliveryContext": {"isRedelivery": True}})
+                return (
+                    raw["replyToken"],
+                    raw["webhookEventId"],
+                    body,
+                    sign(body, SECRET),
+                    user,
+                    again,
+                    sign(again, SECRET),
+                )
 
             # Warm up the whole path (models loaded in every process) before measuring.
             warm = [signed(i, "U" + "f" * 32) for i in range(2 * opts["web_workers"] + opts["workers"])]
+            self.warm_ids = [b[1] for b in warm]
             started = time.perf_counter()
             self._burst(port, city.slug, warm, 2)
             if answering:
@@ -237,8 +260,13 @@ class Command(BaseCommand):
             api.reply_token_ttl = opts["reply_token_ttl"]
             self.stdout.write(f"sending {len(bodies)} signed events from {opts['concurrency']} client processes …")
             started, web_cpu = time.perf_counter(), cpu_seconds(self.web_pid or os.getpid())
-            acks, statuses, sent_at = self._burst(port, city.slug, bodies, opts["concurrency"], api.issued)
+            chaos = self._chaos(len(bodies)) if faults else None
+            acks, statuses, sent_at = self._burst(
+                port, city.slug, bodies, opts["concurrency"], api.issued, rate=opts["rate"], redeliver=faults
+            )
             burst = time.perf_counter() - started
+            if chaos is not None:
+                chaos.join()
             self.web_cpu_ms = (cpu_seconds(self.web_pid or os.getpid()) - web_cpu) * 1000 / len(bodies)
             if answering:
                 self._wait([b[1] for b in bodies], opts["timeout"])
@@ -306,6 +334,12 @@ class Command(BaseCommand):
         return proc
 
     def _redis(self) -> str:
+        if self.faults:  # one this command may kill and start again
+            from tests.processes import RedisServer  # noqa: PLC0415 (as above: with the tests)
+
+            self.redis_server = RedisServer(log=self.var / "benchmark-line-redis.log").start()
+            self.stoppers.append(self.redis_server.stop)
+            return self.redis_server.url
         if settings.REDIS_URL:
             return settings.REDIS_URL
         binary = shutil.which("redis-server")
@@ -356,6 +390,53 @@ class Command(BaseCommand):
                 raise CommandError(f"celery worker exited; see {log}")
             time.sleep(0.2)
         raise CommandError(f"celery worker not ready after 120s; see {log}")
+
+    def _start_fault_stack(self, count: int, api_url: str, redis_url: str) -> None:
+        """A worker and beat in their own process groups (so that the worker can be killed with -9)."""
+        from tests.processes import CeleryProcess  # noqa: PLC0415 (as above: with the tests)
+
+        env = self._env(REDIS_URL=redis_url, LINE_API_BASE_URL=api_url, **self.recovery)
+        args = ["--pool=threads", f"--concurrency={count}", "--without-heartbeat", "--without-gossip"]
+        args += ["--without-mingle", "-n", f"bench{os.getpid()}@%h"]
+        self.worker = CeleryProcess("worker", env, self.var / "benchmark-line-worker.log", args, nice=True).start(120)
+        beat_args = ["-s", str(self.var / f"benchmark-line-beat-{os.getpid()}"), "--max-interval", "1"]
+        self.beat = CeleryProcess("beat", env, self.var / "benchmark-line-beat.log", beat_args).start(120)
+        self.stoppers += [self.worker.stop, self.beat.stop]
+        self.stdout.write(f"celery worker and beat ready (logs: {self.worker.log}, {self.beat.log})")
+
+    def _chaos(self, total: int) -> threading.Thread:
+        """Mid-burst: kill -9 the worker, kill Redis, start Redis again empty, start the worker again."""
+
+        def stored() -> int:
+            close_old_connections()
+            return InboundEvent.objects.exclude(channel_event_id__in=self.warm_ids).count()
+
+        def at(share: float) -> None:
+            deadline = time.monotonic() + 120
+            while stored() < total * share and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+        def run() -> None:
+            try:
+                at(0.3)
+                self.worker.kill()
+                self.fault_log.append(f"worker killed (kill -9 of its group) at {stored()} events stored")
+                at(0.5)
+                self.redis_server.kill()
+                self.fault_log.append(f"Redis killed at {stored()} events stored")
+                time.sleep(2)
+                self.redis_server.start()
+                self.fault_log.append(f"Redis back, empty, at {stored()} events stored")
+                self.worker.start(120)
+                self.fault_log.append(f"worker started again at {stored()} events stored")
+            except Exception as exc:  # reported with the results
+                self.fault_log.append(f"fault scenario broke: {type(exc).__name__}: {exc}")
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run, name="chaos", daemon=True)
+        thread.start()
+        return thread
 
     def _start_inline(self, count: int) -> None:
         work: queue.Queue = queue.Queue()
@@ -438,21 +519,47 @@ class Command(BaseCommand):
 
     # --- the burst ---------------------------------------------------------------------------------
 
-    def _burst(self, port: int, slug: str, bodies: list, concurrency: int, issued: dict | None = None):
+    def _burst(
+        self,
+        port: int,
+        slug: str,
+        bodies: list,
+        concurrency: int,
+        issued: dict | None = None,
+        *,
+        rate: float = 0.0,
+        redeliver: bool = False,
+    ):
         """Send every body; one client process per connection, so that the measurement does not wait
         for this process's interpreter lock (held by the fake LINE API and the progress polling)."""
         path = f"/line/{slug}/webhook"
-        shares = [[(i, b[2], b[3]) for i, b in enumerate(bodies) if i % concurrency == k] for k in range(concurrency)]
+        shares = [
+            [(i, b[2], b[3], b[5], b[6]) for i, b in enumerate(bodies) if i % concurrency == k]
+            for k in range(concurrency)
+        ]
+        interval = concurrency / rate if rate else 0.0
+        redeliveries = 5 if redeliver else 0
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=concurrency, mp_context=context) as pool:
             list(pool.map(_ready, range(concurrency)))  # processes up before the clock starts
-            results = list(pool.map(_send_share, [port] * concurrency, [path] * concurrency, shares))
+            results = list(
+                pool.map(
+                    _send_share,
+                    [port] * concurrency,
+                    [path] * concurrency,
+                    shares,
+                    [interval] * concurrency,
+                    [redeliveries] * concurrency,
+                )
+            )
         acks: list[float] = [0.0] * len(bodies)
         statuses: list[int] = [0] * len(bodies)
         sent_at: list[float] = [0.0] * len(bodies)
+        self.redelivered = 0
         for share in results:
-            for i, at, latency, status in share:
+            for i, at, latency, status, made in share:
                 sent_at[i], acks[i], statuses[i] = at, latency, status
+                self.redelivered += made
                 if issued is not None:
                     issued[bodies[i][0]] = at
         return acks, statuses, sent_at
@@ -489,7 +596,7 @@ class Command(BaseCommand):
         by_reply = sum(len(v) for v in replied.values())
         by_push = sum(len(v) for v in pushed.values())
         e2e, unanswered, doubled = [], 0, 0
-        for i, (token, _event_id, _body, _signature, user) in enumerate(bodies):
+        for i, (token, _event_id, _body, _signature, user, *_again) in enumerate(bodies):
             if replied.get(token):
                 e2e.append((replied[token][0] - sent_at[i]) * 1000)
                 doubled += len(replied[token]) > 1
@@ -508,7 +615,9 @@ class Command(BaseCommand):
         mean = statistics.fmean(ok) if ok else float("nan")
         w("")
         w(f"events sent            {n} in {burst:.2f}s ({n / burst:.0f}/s), {opts['concurrency']} client processes")
-        w(f"webhook answers        {dict(codes)}")
+        w(f"webhook answers        {dict(codes)} (after {self.redelivered} redeliveries of failed calls)")
+        for line in self.fault_log:
+            w(f"fault                  {line}")
         where = "gunicorn" if self.web_pid else "this process: webhook, workers and fake LINE API"
         w(f"web CPU per webhook    {self.web_cpu_ms:.2f} ms ({where}; load average {os.getloadavg()[0]:.1f})")
         w(
@@ -534,10 +643,14 @@ class Command(BaseCommand):
                 problems.append("some events were lost")
         if api.shape_errors:
             problems.append(f"the fake LINE API refused {len(api.shape_errors)} malformed requests")
-        p99 = percentile(ok, 99)
-        verdict = "PASS" if p99 < opts["target_p99_ms"] else "FAIL"
-        w(f"ack p99 target         < {opts['target_p99_ms']:.0f} ms: {verdict}")
-        if verdict == "FAIL":
-            problems.append(f"ack p99 {p99:.1f} ms is over the target")
+        if self.faults:
+            if any("broke" in line for line in self.fault_log):
+                problems.append("the fault scenario did not run as planned")
+        else:
+            p99 = percentile(ok, 99)
+            verdict = "PASS" if p99 < opts["target_p99_ms"] else "FAIL"
+            w(f"ack p99 target         < {opts['target_p99_ms']:.0f} ms: {verdict}")
+            if verdict == "FAIL":
+                problems.append(f"ack p99 {p99:.1f} ms is over the target")
         if problems:
             raise CommandError("; ".join(problems))
