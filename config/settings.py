@@ -221,6 +221,8 @@ OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 15.0)  # seconds per call; a CPU mo
 OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 700)  # the longest grounded answer, in tokens
 LLM_MONTHLY_TOKEN_BUDGET = env_int("LLM_MONTHLY_TOKEN_BUDGET", 0)
 LLM_PASSAGE_FLOOR = env_float("LLM_PASSAGE_FLOOR", 0.2)  # passages below this confidence are not sent to the model
+LLM_MAX_PASSAGES = env_int("LLM_MAX_PASSAGES", 5)  # passages in one prompt (fewer for a small context)
+LLM_PASSAGE_CHARS = env_int("LLM_PASSAGE_CHARS", 1500)  # each passage cut at this length
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 0)
 OPENAI_TOKEN_LIMIT_PARAM = os.environ.get("OPENAI_TOKEN_LIMIT_PARAM", "max_tokens")
 OPENAI_TEMPERATURE = env_float("OPENAI_TEMPERATURE", 0.0) if os.environ.get("OPENAI_TEMPERATURE") != "" else None

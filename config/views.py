@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from chatbot import pipeline
 from conversations.models import Municipality
 from faq import retrieval
+from llm import health
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -37,6 +38,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
     checks["index"] = "ok" if retrieval.ready() else "error: not loaded"
     healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
     body: dict = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    if checks["database"] == "ok":
+        # Shown, not judged: the bot answers from curated content without a model. "ok (checked …)",
+        # "not checked: run manage.py check_model", or "error: <what to do>" (llm.health.readiness).
+        checks["model"] = health.readiness()
     if checks["database"] == "ok":
         # Shown, not judged: stuck events mean the workers or beat are behind or down (this process can
         # still serve). "stuck": stored longer than EVENT_REQUEUE_AFTER_SECONDS and not answered;

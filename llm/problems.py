@@ -99,7 +99,7 @@ def context_advice(limit: int | None, requested: int | None, max_tokens: int, se
         _(
             "Start the server with a context of at least %(size)s tokens (llama.cpp: -c %(size)s; "
             "llama-cpp-python: --n_ctx %(size)s; Ollama: OLLAMA_CONTEXT_LENGTH=%(size)s; vLLM: --max-model-len "
-            "%(size)s), or lower OPENAI_MAX_TOKENS."
+            "%(size)s), or make requests smaller: LLM_MAX_PASSAGES, LLM_PASSAGE_CHARS, OPENAI_MAX_TOKENS."
         )
         % {"size": suggest}
     )

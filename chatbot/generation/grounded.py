@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_PASSAGES = 5
-MAX_PASSAGE_CHARS = 1500
 HISTORY_TURNS = 4
 HISTORY_TURN_CHARS = 300
 
@@ -100,10 +98,11 @@ def safe_history(history: Iterable | None, masker: Masker, limit: int = HISTORY_
 
 
 def passages_for(
-    candidates: Sequence[Candidate], *, floor: float | None = None, limit: int = MAX_PASSAGES
+    candidates: Sequence[Candidate], *, floor: float | None = None, limit: int | None = None
 ) -> list[Candidate]:
     """The candidates worth showing the model: relevant (``LLM_PASSAGE_FLOOR``), with text, no repeats, best first."""
     floor = settings.LLM_PASSAGE_FLOOR if floor is None else floor
+    limit = int(settings.LLM_MAX_PASSAGES) if limit is None else limit
     chosen, seen = [], set()
     for candidate in candidates:
         text = (candidate.text or "").strip()
@@ -132,8 +131,8 @@ def grounded_answer(
     """Answer ``question`` only from the relevant ``candidates`` (retrieval's list, best first).
 
     Passages are chosen by ``passages_for`` (score >= LLM_PASSAGE_FLOOR, default 0.2; at most
-    MAX_PASSAGES). Never raises for model trouble: every outcome is a status, and only ANSWERED
-    may be sent.
+    LLM_MAX_PASSAGES, each cut at LLM_PASSAGE_CHARS). Never raises for model trouble: every outcome
+    is a status, and only ANSWERED may be sent.
     """
     if not client.enabled() or getattr(municipality, "llm_enabled", True) is False:
         return GenerationResult(Status.DISABLED, reason="no model configured")
@@ -152,7 +151,7 @@ def grounded_answer(
     turns = safe_history(history, masker)
     passages: list[prompts.Passage] = []
     for number, candidate in enumerate(usable, start=1):
-        text, removed = guard.clean_passage(candidate.text[:MAX_PASSAGE_CHARS])
+        text, removed = guard.clean_passage(candidate.text[: int(settings.LLM_PASSAGE_CHARS)])
         if removed:
             log.warning(
                 "passage %s %s: removed %d sentence(s) that address the model (%s)",
