@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +20,7 @@ from conversations.models import AnswerStatus, Reason
 from faq.forms import TryForm
 from faq.views import READ_ROLES, editor_context, require_cities, with_defaults
 
-from . import compose, engine
+from . import calibration, compose, engine
 from . import decision as decision_rules
 
 log = logging.getLogger(__name__)
@@ -117,3 +120,34 @@ def _label(choices, value) -> str:
         return str(choices(value).label)
     except ValueError:
         return str(value)
+
+
+def calibration_view(model_admin, request, object_id: str):
+    """The thresholds a city's own labels support, shown to its administrators before they apply them."""
+    municipality = model_admin.get_object(request, object_id)
+    if municipality is None or not model_admin.has_view_permission(request, municipality):
+        raise PermissionDenied
+    may_apply = model_admin.has_change_permission(request, municipality)
+    target = 0.8
+    proposal = calibration.propose(municipality, target=target)
+    if request.method == "POST":
+        if not may_apply:
+            raise PermissionDenied
+        if proposal is not None and proposal.choice.met:
+            municipality.answer_threshold = proposal.choice.threshold
+            municipality.answer_margin = proposal.choice.margin
+            municipality.save(update_fields=["answer_threshold", "answer_margin"])
+            messages.success(request, _("The new threshold and margin answer from now on."))
+        return redirect("admin:conversations_municipality_change", municipality.pk)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "original": municipality,
+        "title": _("Calibrate from the city's own labels"),
+        "proposal": proposal.as_dict() if proposal else None,
+        "met": bool(proposal and proposal.choice.met),
+        "min_labels": calibration.MIN_LABELS,
+        "target": target,
+        "may_apply": may_apply,
+    }
+    return TemplateResponse(request, "chatbot/admin/calibration.html", context)

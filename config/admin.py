@@ -11,7 +11,8 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from chatbot.admin_views import try_view
+from chatbot.admin_views import calibration_view, try_view
+from conversations.models import Municipality
 from dashboard.admin_views import link_view, unanswered_view
 from faq.models import FAQ
 
@@ -32,5 +33,15 @@ class MadoguchiAdminSite(admin.AdminSite):
             path("faq/faq/try/", faq_page(try_view), name="faq_faq_try"),
             path("faq/faq/unanswered/", faq_page(unanswered_view), name="faq_faq_unanswered"),
             path("faq/faq/unanswered/link/", faq_page(link_view), name="faq_faq_unanswered_link"),
+            path(
+                "conversations/municipality/<path:object_id>/calibrate/",
+                self.admin_view(
+                    lambda request, object_id: calibration_view(self._registry[Municipality], request, object_id)
+                ),
+                name="conversations_municipality_calibrate",
+            ),
             *super().get_urls(),
         ]
+
+    def calibrate(self, request, object_id: str):
+        return calibration_view(self._registry[Municipality], request, object_id)

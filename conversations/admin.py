@@ -10,6 +10,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +51,9 @@ class MunicipalityForm(forms.ModelForm):
             "allowed_web_origins",
             "answer_threshold",
             "answer_margin",
+            "learn_from_staff",
+            "learn_from_editors",
+            "learn_from_residents",
             "retention_days",
         ]
         widgets = {
@@ -78,7 +82,7 @@ class MunicipalityForm(forms.ModelForm):
 class MunicipalityAdmin(TenantScopedAdmin):
     form = MunicipalityForm
     tenant_path = "pk"
-    readonly_fields = ["line_bot_user_id"]
+    readonly_fields = ["line_bot_user_id", "calibration"]
     list_display = ["slug", "name_ja", "name_en", "is_active"]
     search_fields = ["slug", "name_ja", "name_en"]
     fieldsets = [
@@ -91,8 +95,19 @@ class MunicipalityAdmin(TenantScopedAdmin):
             _("Channels"),
             {"fields": ["line_channel_secret", "line_access_token", "line_bot_user_id", "allowed_web_origins"]},
         ),
-        (_("Answering and data"), {"fields": ["answer_threshold", "answer_margin", "retention_days"]}),
+        (_("Answering and data"), {"fields": ["answer_threshold", "answer_margin", "calibration", "retention_days"]}),
+        (
+            _("What the bot learns without review"),
+            {"fields": ["learn_from_staff", "learn_from_editors", "learn_from_residents"]},
+        ),
     ]
+
+    @admin.display(description=_("calibration"))
+    def calibration(self, obj: Municipality) -> str:
+        if obj.pk is None:
+            return "—"
+        url = reverse("admin:conversations_municipality_calibrate", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Calibrate from the city's own labels…"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Model]:
         qs = admin.ModelAdmin.get_queryset(self, request)

@@ -39,6 +39,7 @@ class Entry:
     contact: str = ""
     heading_path: list[str] = field(default_factory=list)
     phrasings: list[str] = field(default_factory=list)  # question and alternatives; a chunk's headings
+    learned: int = 0  # how many of the last phrasings are learned from residents (faq.learning)
     body: str = ""  # what the lexical side reads besides the phrasings
 
     def dense_items(self, params: score.Params) -> tuple[list[tuple[str, str]], tuple[str, str]]:
@@ -81,13 +82,17 @@ class SearchIndex:
         phr_units: list[tuple[np.ndarray, ...]] = []
         body_units: list[tuple[np.ndarray, ...]] = []
         owners: list[int] = []
+        learned: list[bool] = []
         for i, entry in enumerate(entries):
             phrasings = entry.phrasings or [entry.title]
-            for phrasing in phrasings:
+            first_learned = len(phrasings) - entry.learned if entry.phrasings else len(phrasings)
+            for n, phrasing in enumerate(phrasings):
                 phr_units.append(self._terms(phrasing, old_terms))
                 owners.append(i)
+                learned.append(n >= first_learned)
             body_units.append(self._terms(entry.body, old_terms))
         self.phr_owner = np.asarray(owners, dtype=np.int32)
+        self.phr_learned = np.asarray(learned, dtype=bool)
         self.phr_starts: NDArray[np.intp] | list[int] = (
             np.flatnonzero(np.r_[True, self.phr_owner[1:] != self.phr_owner[:-1]]) if owners else []
         )
@@ -142,8 +147,16 @@ class SearchIndex:
         if query_vector is None:
             query_vector = embed.embed_query(strip_fillers(query) if p.strip_fillers else query)
         if self.n:
+            phr_dense = self.phrasing_vectors @ query_vector
+            if self.phr_learned.any():
+                # A resident's wording counts only when the question is nearly the same wording: a loose
+                # likeness to one resident's words is no evidence for the entry (measured: it pulled
+                # sibling questions to the learned entry).
+                near = phr_dense >= p.learned_dense_floor
+                phr_dense = np.where(self.phr_learned & ~near, 0.0, phr_dense).astype(np.float32)
+                lex_phr = np.where(self.phr_learned & ~near, 0.0, lex_phr).astype(np.float32)
             lex_q = np.maximum.reduceat(lex_phr, self.phr_starts)
-            dense_q = np.maximum.reduceat(self.phrasing_vectors @ query_vector, self.phr_starts)
+            dense_q = np.maximum.reduceat(phr_dense, self.phr_starts)
             dense_b = self.body_vectors @ query_vector
         else:
             lex_q = dense_q = dense_b = np.zeros(0, dtype=np.float32)

@@ -63,8 +63,9 @@ def faq_entry(faq: FAQ, learned: Sequence[str] = ()) -> Entry:
     Curated translations are not indexed: most entries have none, and the few that do would win
     every question asked in that language (measured: English hit@1 0.27 with them, 0.67 without,
     on the demo set)."""
-    phrasings = [faq.question, *[q for q in faq.alt_questions or [] if isinstance(q, str)], *learned]
-    phrasings = [p.strip() for p in dict.fromkeys(phrasings) if p and p.strip()]
+    curated = [faq.question, *[q for q in faq.alt_questions or [] if isinstance(q, str)]]
+    curated = [p.strip() for p in dict.fromkeys(curated) if p and p.strip()]
+    from_residents = [p.strip() for p in dict.fromkeys(learned) if p and p.strip() and p.strip() not in curated]
     return Entry(
         kind="faq",
         id=faq.pk,
@@ -74,7 +75,8 @@ def faq_entry(faq: FAQ, learned: Sequence[str] = ()) -> Entry:
         url=faq.source_url,
         department=faq.department,
         contact=faq.contact,
-        phrasings=phrasings,
+        phrasings=[*curated, *from_residents],
+        learned=len(from_residents),
         body=faq.answer,
     )
 

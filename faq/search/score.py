@@ -62,6 +62,8 @@ class Params:
     # the runner-up counts as at least lead_floor: in a city with a handful of entries there is no
     # real competitor, and a lead over nothing is no evidence
     lead_floor: float = 0.3
+    # a learned phrasing (a resident's wording) counts only for questions this close to it
+    learned_dense_floor: float = 0.92
     # phrasing-only lexical evidence added to the fused score (see the module's note)
     w_phrasing_lex: float = 0.05
     confidence: Coefficients = field(default_factory=lambda: Coefficients())

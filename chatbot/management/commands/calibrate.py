@@ -1,4 +1,8 @@
-"""Choose a municipality's answer threshold and margin from a query file for a target precision."""
+"""Choose a municipality's answer threshold and margin for a target precision.
+
+manage.py calibrate --municipality hinata queries.jsonl [--save]     # from graded queries
+manage.py calibrate --municipality hinata --from-logs [--days 180]   # from its residents' and staff's labels
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chatbot import decision, evaluation
+from chatbot import calibration, decision, evaluation
 from conversations.commands import municipality_from_slug
 
 
@@ -18,7 +22,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--municipality", required=True, help="slug")
-        parser.add_argument("queries", nargs="+", help="JSONL query files (globs and directories allowed)")
+        parser.add_argument("queries", nargs="*", help="JSONL query files (globs and directories allowed)")
+        parser.add_argument(
+            "--from-logs",
+            action="store_true",
+            help="use the city's own labels instead of query files: ask-back picks, ratings, staff links",
+        )
+        parser.add_argument("--days", type=int, default=180, help="--from-logs: how far back (default 180)")
         parser.add_argument("--target-precision", type=float, default=0.8, help="default 0.8")
         parser.add_argument("--save", action="store_true", help="write threshold and margin on the municipality")
         parser.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
@@ -28,6 +38,10 @@ class Command(BaseCommand):
         if not 0 < target <= 1:
             raise CommandError("--target-precision must be in (0, 1]")
         municipality = municipality_from_slug(opts["municipality"])
+        if opts["from_logs"]:
+            return self.from_logs(municipality, target, days=opts["days"], save=opts["save"])
+        if not opts["queries"]:
+            raise CommandError("give query files, or --from-logs")
         try:
             queries = evaluation.load_queries(opts["queries"])
         except evaluation.QueryFileError as exc:
@@ -58,6 +72,25 @@ class Command(BaseCommand):
                 )
             municipality.answer_threshold = choice.threshold
             municipality.answer_margin = choice.margin
+            municipality.save(update_fields=["answer_threshold", "answer_margin"])
+            result["saved"] = True
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
+
+    def from_logs(self, municipality, target: float, *, days: int, save: bool) -> None:
+        proposal = calibration.propose(municipality, target=target, days=days)
+        if proposal is None:
+            raise CommandError(
+                f"fewer than {calibration.MIN_LABELS} labels in the last {days} days "
+                "(ask-back picks, rated answers, hand-offs resolved with an entry); nothing to fit"
+            )
+        result = {"municipality": municipality.slug, "target_precision": target, **proposal.as_dict(), "saved": False}
+        if save:
+            if not proposal.choice.met:
+                raise CommandError(
+                    "the target precision is not reachable on these labels; nothing saved\n" + json.dumps(result)
+                )
+            municipality.answer_threshold = proposal.choice.threshold
+            municipality.answer_margin = proposal.choice.margin
             municipality.save(update_fields=["answer_threshold", "answer_margin"])
             result["saved"] = True
         self.stdout.write(json.dumps(result, ensure_ascii=False))
