@@ -37,7 +37,15 @@ from django.db.models import Q
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from conversations.models import HANDOFF_REASONS, AnswerLog, AnswerStatus, Channel, Message, Municipality
+from conversations.models import (
+    HANDOFF_REASONS,
+    AnswerLog,
+    AnswerStatus,
+    Channel,
+    Message,
+    ModelOutcome,
+    Municipality,
+)
 from faq.models import FAQ
 from handoff.hours import schedule_for
 from handoff.models import Ticket
@@ -642,11 +650,85 @@ def translated_characters_daily(f: Filters) -> Table:
     )
 
 
+def model_outcomes(f: Filters) -> Table:
+    """Each language-model answer's outcome (AnswerLog.model_outcome): accepted, or why it fell back."""
+    counts = Counter(answer_logs(f).exclude(model_outcome="").values_list("model_outcome", flat=True))
+    total = sum(counts.values())
+    rows = [[str(o.label), counts[o.value], pct(counts[o.value], total)] for o in ModelOutcome]
+    return Table(
+        "model_outcomes",
+        _("Language model answers: accepted, or why the bot fell back"),
+        [Column("outcome", _("Outcome")), Column("answers", _("Answers")), Column("share", _("Share (%)"))],
+        rows,
+        ChartSpec("bar", ("answers",), horizontal=True),
+        note=_(
+            "Only accepted answers reach residents; the others fell back to asking back or handing off. "
+            "Many cut off, timed out or refused answers mean the model or its settings need attention "
+            "(manage.py check_model)."
+        ),
+        extra={"accepted": counts[ModelOutcome.ACCEPTED.value], "total": total},
+    )
+
+
+def model_latency(f: Filters) -> Table:
+    """The model's own time per answer, per day (median and 95th percentile)."""
+    per_day: defaultdict[date, list[float]] = defaultdict(list)
+    for created_at, ms in (answer_logs(f).exclude(model_outcome="").filter(model_latency_ms__isnull=False)).values_list(
+        "created_at", "model_latency_ms"
+    ):
+        per_day[f.day(created_at)].append(ms)
+    rows = []
+    for d in f.days:  # days the model was asked (a day without calls has no latency, not a latency of 0)
+        values = sorted(per_day[d])
+        if values:
+            p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
+            rows.append([d.isoformat(), len(values), round(statistics.median(values)), round(p95)])
+    return Table(
+        "model_latency",
+        _("Language model latency per day"),
+        [
+            Column("date", _("Date")),
+            Column("calls", _("Model answers")),
+            Column("p50", _("Median (ms)")),
+            Column("p95", _("95th percentile (ms)")),
+        ],
+        rows,
+        ChartSpec("line", ("p50", "p95")),
+    )
+
+
+def token_spend_monthly(f: Filters) -> Table:
+    """Tokens per calendar month (the municipality's time) against the monthly budget."""
+    months: Counter[str] = Counter()
+    for created_at, n in answer_logs(f).filter(tokens__gt=0).values_list("created_at", "tokens"):
+        months[f.day(created_at).strftime("%Y-%m")] += n
+    budget = budget_status(f.municipality).budget
+    labels = sorted({d.strftime("%Y-%m") for d in f.days})
+    rows = [[m, months[m], budget or None, pct(months[m], budget)] for m in labels]
+    return Table(
+        "token_spend",
+        _("Language model tokens per month against the budget"),
+        [
+            Column("month", _("Month")),
+            Column("tokens", _("Tokens")),
+            Column("budget", _("Monthly budget")),
+            Column("used", _("Budget used (%)")),
+        ],
+        rows,
+        ChartSpec("bar", ("tokens", "budget") if budget else ("tokens",)),
+        note=_("Generation, follow-up rewrites, easy-Japanese rewrites and the llm translator all count."),
+    )
+
+
 def token_budget(municipality: Municipality) -> tuple[int, int]:
     """(tokens used this month, monthly budget or 0), as the generation budget counts them."""
 
     status = budget_status(municipality)
     return status.used, status.budget
+
+
+def _median(values: list) -> float | None:
+    return round(statistics.median(values)) if values else None
 
 
 # --- the page ----------------------------------------------------------------------------------------------
@@ -665,6 +747,9 @@ CHART_TABLES: dict[str, Callable[[Filters], Table]] = {
 COST_TABLES: dict[str, Callable[[Filters], Table]] = {
     "tokens": tokens_daily,
     "translated_characters": translated_characters_daily,
+    "model_outcomes": model_outcomes,
+    "model_latency": model_latency,
+    "token_spend": token_spend_monthly,
 }
 LIST_TABLES: dict[str, Callable[[Filters], Table]] = {
     "faq_never_hit": faq_never_hit,
@@ -724,6 +809,9 @@ def build(f: Filters, *, with_costs: bool | None = None) -> Report:
                 "month_tokens": used,
                 "token_budget": budget,
                 "token_budget_used": pct(used, budget),
+                "model_answers": costs[2].extra["total"],
+                "model_acceptance": pct(costs[2].extra["accepted"], costs[2].extra["total"]),
+                "model_latency_p50": _median([v for v in costs[3].column("p50") if v is not None]),
             }
         )
     return Report(
