@@ -21,7 +21,13 @@ Definitions (``summarise``):
 * ``answered_wrong_rate``: answered with an entry that is not grade 2 / queries that have a grade-2 entry
   (what a resident with an answerable question lives through as a confident wrong answer);
 * ``self_resolved``: answered right, or asked back with a grade-2 entry among the choices / the same queries;
-* ``latency_ms_p50/p95``: wall-clock time of ``engine.answer``.
+* ``latency_ms_p50/p95``: wall-clock time of ``engine.answer`` without the language model's own time
+  (retrieval, decision and the rest);
+* a generated answer (the model's, reason ``generated``) is right when a passage it cites is a grade-2
+  entry: it is scored by what it cites, not by the top search hit;
+* ``model`` (only when the model was asked): ``calls``, ``accepted``, ``acceptance`` (accepted / calls),
+  ``outcomes`` (each ``ModelOutcome`` counted), ``generated_precision`` (generated answers citing a grade-2
+  entry / generated answers), ``latency_ms_p50/p95`` of the model calls.
 """
 
 from __future__ import annotations
@@ -73,6 +79,19 @@ class Outcome:
     answered: str | None
     latency_ms: float = 0.0
     kinds: list[str] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)  # a generated answer's cited passages, in citation order
+    model_outcome: str = ""  # what the model did, when it was asked (conversations.models.ModelOutcome)
+    model_latency_ms: float | None = None
+
+    @property
+    def generated(self) -> bool:
+        return bool(self.cited)
+
+    def right(self) -> bool:
+        """The answer (or the top hit, for other decisions) is a grade-2 entry; a generated one by what it cites."""
+        if self.generated:
+            return bool(set(self.cited) & self.query.best)
+        return bool(self.top) and self.top[0] in self.query.best
 
     def line(self) -> dict:
         return {
@@ -81,6 +100,8 @@ class Outcome:
             "decision": self.decision,
             "reason": self.reason,
             "answered": self.answered,
+            **({"cited": self.cited} if self.cited else {}),
+            **({"model_outcome": self.model_outcome} if self.model_outcome else {}),
         }
 
 
@@ -161,6 +182,9 @@ def run(municipality, queries: Iterable[Query], *, progress: bool = False) -> li
                     answered=chosen.external_id if chosen is not None and status == "answer" else None,
                     latency_ms=elapsed,
                     kinds=[c.kind for c in decision.candidates[:10]],
+                    cited=[c.external_id for c in decision.generated.cited] if decision.generated else [],
+                    model_outcome=str(decision.model.outcome) if decision.model else "",
+                    model_latency_ms=decision.model.latency_ms if decision.model else None,
                 )
             )
             if bar is not None:
@@ -194,7 +218,7 @@ def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = Non
         else:
             unanswerable += 1
             handoffs += decision == "handoff"
-        right = bool(top) and top[0] in best
+        right = outcome.right()
         if decision == "answer":
             answered += 1
             correct += right
@@ -205,7 +229,7 @@ def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = Non
             self_resolved += (decision == "answer" and right) or (
                 decision == "ask_back" and bool(best & set(top[:ASK_BACK_CHOICES]))
             )
-    latencies = [o.latency_ms for o in outcomes]
+    latencies = [o.latency_ms - (o.model_latency_ms or 0.0) for o in outcomes]
     n = len(outcomes)
     return {
         "queries": n,
@@ -223,9 +247,34 @@ def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = Non
     }
 
 
+def model_summary(outcomes: Sequence[Outcome]) -> dict | None:
+    """The language model's part, apart from retrieval: acceptance, outcomes, precision and latency; None if never asked."""
+    asked = [o for o in outcomes if o.model_outcome]
+    if not asked:
+        return None
+    counts: dict[str, int] = {}
+    for outcome in asked:
+        counts[outcome.model_outcome] = counts.get(outcome.model_outcome, 0) + 1
+    generated = [o for o in outcomes if o.generated]
+    latencies = [o.model_latency_ms for o in asked if o.model_latency_ms is not None]
+    accepted = counts.get("accepted", 0)
+    return {
+        "calls": len(asked),
+        "accepted": accepted,
+        "acceptance": round(accepted / len(asked), 4),
+        "outcomes": dict(sorted(counts.items(), key=lambda item: -item[1])),
+        "generated_precision": round(sum(o.right() for o in generated) / len(generated), 4) if generated else None,
+        "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
+        "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+    }
+
+
 def report(outcomes: Sequence[Outcome], queries: Sequence[Query]) -> dict:
-    """``summarise`` for all queries, plus per language when the file names languages."""
+    """``summarise`` for all queries, plus per language when the file names languages, plus the model's part."""
     result = summarise(outcomes)
+    model = model_summary(outcomes)
+    if model is not None:
+        result["model"] = model
     if any(q.language for q in queries):
         by_language: dict[str, list[Outcome]] = {}
         for outcome in outcomes:
