@@ -248,7 +248,7 @@ def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = Non
 
 
 def model_summary(outcomes: Sequence[Outcome]) -> dict | None:
-    """The language model's part, apart from retrieval: acceptance, outcomes, precision and latency; None if never asked."""
+    """The language model apart from retrieval: acceptance, outcomes, precision, latency; None if never asked."""
     asked = [o for o in outcomes if o.model_outcome]
     if not asked:
         return None
