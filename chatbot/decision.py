@@ -14,7 +14,7 @@ a target answered precision, from its own graded queries or from its residents' 
 labels with ``--from-logs``) override the shipped defaults; empty means the default. The defaults
 (0.60 / 0.1) were chosen on the tune half of the development city (1,091 entries, questions
 written blind) and held on its other half: 45% answered, 80% of the answers right
-(docs/adr/0008-answers-residents-can-trust.md). The margin changes little, because the
+(docs/adr/0009-answers-residents-can-trust.md). The margin changes little, because the
 confidence already weighs the lead over the next two candidates.
 """
 

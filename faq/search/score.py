@@ -7,7 +7,7 @@ the words of a resident's question that say *what about* a topic they ask (è²»ç”
 are in an entry's question far more often than in the answers of its siblings.
 
 The confidence is the probability that a candidate answers the question. It is a logistic model
-of evidence that holds on a city it was not fitted on (docs/adr/0008-answers-residents-can-trust.md):
+of evidence that holds on a city it was not fitted on (docs/adr/0009-answers-residents-can-trust.md):
 
 * the fused score, and the candidate's lead over the best other candidate and over the next one
   after it (a topic with two close siblings is a choice for the resident, not a sure answer);

@@ -9,7 +9,7 @@ for it. For every query the first three candidates are examples ("is this candid
 answer?"); a logistic regression (L2, standardised features) fits the coefficients, which are
 printed as a ``Coefficients(...)`` to paste into ``faq/search/score.py``. ``--test`` pairs are
 never fitted on: the command prints answered precision at fixed answered shares there, so a
-change is judged on queries it did not see (docs/adr/0008-answers-residents-can-trust.md).
+change is judged on queries it did not see (docs/adr/0009-answers-residents-can-trust.md).
 """
 
 from __future__ import annotations
