@@ -286,7 +286,9 @@ class AnswerLogAdmin(TenantScopedAdmin):
     list_filter = ["decision", "feedback", "municipality"]
     search_fields = ["query"]
     fields: ClassVar[list[str]] = [  # type: ignore[assignment]
-        f.name if f.name != "query" else "masked_query" for f in AnswerLog._meta.fields if f.name != "id"
+        f.name if f.name != "query" else "masked_query"
+        for f in AnswerLog._meta.fields
+        if f.name not in ("id", "message")  # the message's text is the resident's, unmasked
     ]
     readonly_fields = fields
 

@@ -567,7 +567,7 @@ def make_faq_draft(ticket: Ticket, actor, *, question: str = "", answer: str = "
     ticket = Ticket.objects.select_related("municipality").get(pk=ticket.pk)
     default_q, default_a = draft_texts(ticket)
     question = mask((question or default_q).strip())
-    answer = (answer or default_a).strip()
+    answer = mask((answer or default_a).strip())  # staff replies may name the resident ("山田様、…")
     if not question or not answer:
         raise ConsoleError(_("An FAQ draft needs a question and an answer."))
     faq, created = FAQ.objects.get_or_create(
