@@ -16,14 +16,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import requests
 from django.conf import settings
 
 from llm import budget
-from llm.client import complete, estimate_tokens
+from llm.client import complete, current, estimate_tokens
 
 from . import codes
 
@@ -191,7 +191,9 @@ class LLMBackend(Backend):
             },
             {"role": "user", "content": text},
         ]
-        result = complete(messages, max_tokens=min(4000, max(600, 3 * estimate_tokens(text) + 100)))
+        # One time limit for every translator: TRANSLATOR_TIMEOUT, here too (not OPENAI_TIMEOUT, the answers').
+        config = replace(current(), timeout=float(settings.TRANSLATOR_TIMEOUT))
+        result = complete(messages, max_tokens=min(4000, max(600, 3 * estimate_tokens(text) + 100)), config=config)
         log.info("llm translation %s->%s tokens=%s", source, target, result.tokens)
         content = result.text.strip()
         if not content:

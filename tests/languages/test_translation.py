@@ -490,8 +490,14 @@ def test_llm_errors_and_timeouts_fall_back(llm, settings):
     llm.script(Reply.server_error())
     assert translation.translate("住民票", "ja", "en") is None
     service.reset_failures()
-    settings.OPENAI_TIMEOUT = 0.5
+    settings.TRANSLATOR_TIMEOUT = 0.5
     llm.script(Reply.slow("too late", delay=3))
     started = time.monotonic()
     assert translation.translate("戸籍", "ja", "en") is None
     assert time.monotonic() - started < 2.5
+
+
+def test_the_llm_translator_waits_translator_timeout_not_openai_timeout(llm, settings):
+    settings.OPENAI_TIMEOUT, settings.TRANSLATOR_TIMEOUT = 0.3, 5.0
+    llm.script(Reply.slow(pseudo_translation("戸籍", "en"), delay=1))
+    assert translation.translate("戸籍", "ja", "en").text == pseudo_translation("戸籍", "en")

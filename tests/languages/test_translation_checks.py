@@ -108,7 +108,7 @@ def test_a_lost_phone_number_or_date_is_refused(llm, municipality, caplog):
 
     llm.script(loses_the_phone_number)
     assert translation.localise_text(ANSWER, "en", municipality=municipality) == (ANSWER, False, True)
-    assert "refused: placeholder_lost: 042-000-1201" in caplog.text
+    assert "refused: placeholder_lost: " in caplog.text  # the number itself is masked in the log
     assert not CachedTranslation.objects.exists()
 
 
