@@ -11,8 +11,11 @@ change. ``remember`` keeps the latest of each kind as a ``ModelReport`` row (adm
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -199,11 +202,26 @@ def from_exception(exc: Exception, *, base_url: str = "") -> Problem:
 BAD_REPLY_ADVICE = "The server answered without any choices: it may not speak the OpenAI chat-completions API."
 
 
+_recording: contextvars.ContextVar[bool] = contextvars.ContextVar("madoguchi_llm_problems_recorded", default=True)
+
+
+@contextmanager
+def not_recorded() -> Iterator[None]:
+    """Failures inside the block are logged but not stored (a helper thread with no database of its own)."""
+    token = _recording.set(False)
+    try:
+        yield
+    finally:
+        _recording.reset(token)
+
+
 def remember(kind: str, advice: str, *, model: str, base_url: str, source: str = "call", details=None) -> None:
     """Keep this failure for the admin and /readyz; the same failure within an hour counts on one row.
 
     Never raises: a database problem here must not stop an answer.
     """
+    if not _recording.get():
+        return
     from .models import ModelReport  # noqa: PLC0415 (models load after the app registry; the client is imported earlier)
 
     now = timezone.now()

@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from languages.models import CachedTranslation, translation_source_hash
+from llm import problems
 
 from . import checks, placeholders
 from .backends import Backend, Refused, get_backend
@@ -176,7 +177,9 @@ def _with_timeout(call):
 
     def run():
         try:
-            box["value"] = call()
+            # This thread opens no database connection of its own: a failed llm call is logged, not stored.
+            with problems.not_recorded():
+                box["value"] = call()
         except BaseException as exc:
             box["error"] = exc
 

@@ -247,3 +247,13 @@ def test_real_translations_pass(source, translated, target):
 def test_the_echo_check_knows_the_llm_translators_instructions():
     prompt = backends.SYSTEM_PROMPT.format(source="Japanese", target="English")
     assert checks.check(CHOICE, prompt, "ja", "en", instructions=[backends.SYSTEM_PROMPT]).reason == "prompt_echo"
+
+
+def test_a_failed_llm_translation_is_logged_but_stored_by_no_helper_thread(llm, caplog):
+    from llm.models import ModelReport  # noqa: PLC0415 (only this test looks at the model reports)
+
+    caplog.set_level(logging.WARNING)
+    llm.script(Reply.context_error(2048, 4281))
+    assert translation.translate(CHOICE, "ja", "en") is None
+    assert "model call failed (context_length" in caplog.text and "4,281" in caplog.text
+    assert not ModelReport.objects.exists()  # the translator's thread opens no database connection
