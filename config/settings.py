@@ -91,7 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "axes.middleware.AxesMiddleware",  # last: turns a lock-out into its response
+    "axes.middleware.AxesMiddleware",  # turns a lock-out into its response
+    "config.middleware.BadParametersMiddleware",  # a bad parameter anywhere: 400 with a message, never 500
 ]
 
 # Log-in throttling (django-axes) for the console and the admin: after LOGIN_FAILURE_LIMIT failed

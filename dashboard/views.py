@@ -38,6 +38,9 @@ VIEW_ROLES = (Role.STAFF, Role.EDITOR, Role.CITY_ADMIN)
 EDIT_ROLES = (Role.EDITOR, Role.CITY_ADMIN)
 ERASE_ROLES = (Role.STAFF, Role.CITY_ADMIN)
 DEFAULT_DAYS = 30
+# Dates the filters accept: anything else is a mistake (or a probe) and gets 400, not a 500 from date arithmetic.
+FIRST_DATE = date(2000, 1, 1)
+LAST_DATE = date(2099, 12, 31)
 CLUSTER_CACHE_SECONDS = 600
 
 
@@ -64,9 +67,34 @@ class FilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        for value in (start, end):
+            if value and not FIRST_DATE <= value <= LAST_DATE:
+                raise forms.ValidationError(
+                    _("Dates must be between %(first)s and %(last)s.")
+                    % {"first": FIRST_DATE.isoformat(), "last": LAST_DATE.isoformat()}
+                )
         if start and end and start > end:
             raise forms.ValidationError(_("The start date is after the end date."))
         return data
+
+
+class BadFilters(Exception):
+    """The page's filters cannot be used: the view answers 400 with the form's messages."""
+
+    def __init__(self, form: FilterForm, filters: metrics.Filters) -> None:
+        super().__init__("bad filters")
+        self.form = form
+        self.filters = filters
+
+    def message(self) -> str:
+        errors = [str(e) for e in self.form.non_field_errors()]
+        errors += [
+            f"{self.form[name].label}: {e}"
+            for name, field_errors in self.form.errors.items()
+            if name != "__all__"
+            for e in field_errors
+        ]
+        return "\n".join(errors)
 
 
 def local_today(municipality: Municipality) -> date:
@@ -74,10 +102,14 @@ def local_today(municipality: Municipality) -> date:
 
 
 def filters_from(request: HttpRequest, municipality: Municipality) -> tuple[metrics.Filters, FilterForm]:
+    """The period and channel asked for (default: the last 30 days); ``BadFilters`` when they make no sense."""
     form = FilterForm(request.GET or None)
     today = local_today(municipality)
     start, end, channel = None, None, ""
-    if form.is_bound and form.is_valid():
+    if form.is_bound and not form.is_valid():
+        default = metrics.Filters(municipality, today - timedelta(days=DEFAULT_DAYS - 1), today, "")
+        raise BadFilters(form, default)
+    if form.is_bound:
         start, end, channel = form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data["channel"]
     end = end or today
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
@@ -137,10 +169,18 @@ def _nav(request: HttpRequest, municipality: Municipality, active: str) -> dict:
     }
 
 
+def _bad_filters(request: HttpRequest, bad: BadFilters) -> HttpResponse:
+    return HttpResponse(bad.message(), status=400, content_type="text/plain; charset=utf-8")
+
+
 @login_required
 def overview(request: HttpRequest, slug: str):
     municipality = municipality_or_404(request, slug)
-    f, form = filters_from(request, municipality)
+    status = 200
+    try:
+        f, form = filters_from(request, municipality)
+    except BadFilters as bad:  # the page with the default period and the form's messages
+        f, form, status = bad.filters, bad.form, 400
     report = metrics.build(f)
     charts = [t.chart_data() for t in report.charts + report.costs]
     qs = query_string(f)
@@ -168,7 +208,7 @@ def overview(request: HttpRequest, slug: str):
             else ""
         ),
     }
-    return render(request, "dashboard/overview.html", context)
+    return render(request, "dashboard/overview.html", context, status=status)
 
 
 def duration(minutes: float | None, empty: str = "–") -> str:
@@ -201,7 +241,10 @@ def faq_draft_url(municipality: Municipality, question: str) -> str:
 def unanswered(request: HttpRequest, slug: str):
     """The grouped unanswered questions (an HTML fragment the overview loads after it is shown)."""
     municipality = municipality_or_404(request, slug)
-    f, _form = filters_from(request, municipality)
+    try:
+        f, _form = filters_from(request, municipality)
+    except BadFilters as bad:
+        return _bad_filters(request, bad)
     table = cached_unanswered(f)
     may_edit = may(request, municipality, EDIT_ROLES)
     clusters = [
@@ -236,7 +279,10 @@ def content(request: HttpRequest, slug: str):
 @login_required
 def export(request: HttpRequest, slug: str, key: str):
     municipality = municipality_or_404(request, slug)
-    f, _form = filters_from(request, municipality)
+    try:
+        f, _form = filters_from(request, municipality)
+    except BadFilters as bad:
+        return _bad_filters(request, bad)
     try:
         table = cached_unanswered(f) if key == "unanswered" else metrics.table(key, f)
     except KeyError:
@@ -253,7 +299,7 @@ def export(request: HttpRequest, slug: str, key: str):
 
 
 class EraseForm(forms.Form):
-    resident = forms.IntegerField(widget=forms.HiddenInput)
+    resident = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
     reason = forms.CharField(
         label=gettext_lazy("Reason and how the request was made"),
         max_length=500,
@@ -270,9 +316,10 @@ def find_residents(municipality: Municipality, query: str) -> list[Resident]:
 
     query = query.strip().lstrip("#＃").strip()
     found: dict[int, Resident] = {}
-    if query.isdigit():
+    number = _database_id(query)
+    if number:
         conversations = Conversation.objects.filter(municipality=municipality).filter(
-            Q(pk=int(query)) | Q(pk__in=Ticket.objects.filter(pk=int(query)).values("conversation_id"))
+            Q(pk=number) | Q(pk__in=Ticket.objects.filter(pk=number).values("conversation_id"))
         )
         for conversation in conversations.select_related("resident"):
             found[conversation.resident_id] = conversation.resident
@@ -293,12 +340,22 @@ def _resident_card(resident: Resident) -> dict:
     }
 
 
+def _database_id(value: str) -> int | None:
+    """A resident number as typed or passed along, or None when it cannot be one."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 19):
+        return None
+    number = int(value)
+    return number if 0 < number < 2**63 else None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def erase(request: HttpRequest, slug: str):
     municipality = municipality_or_404(request, slug, ERASE_ROLES)
     query = request.GET.get("q", "").strip()
     cards = []
+    status = 200
     if request.method == "POST":
         form = EraseForm(request.POST)
         if form.is_valid():
@@ -320,7 +377,9 @@ def erase(request: HttpRequest, slug: str):
                 % {"messages": counts.messages, "logs": counts.answer_logs, "tickets": counts.tickets},
             )
             return redirect("dashboard:erase", slug=municipality.slug)
-        resident = Resident.objects.filter(pk=request.POST.get("resident"), municipality=municipality).first()
+        status = 400  # the form's messages say what is wrong
+        resident_id = _database_id(request.POST.get("resident", ""))
+        resident = Resident.objects.filter(pk=resident_id, municipality=municipality).first() if resident_id else None
         if resident is not None:
             card = _resident_card(resident)
             card["form"] = form
@@ -328,7 +387,13 @@ def erase(request: HttpRequest, slug: str):
     elif query:
         cards = [_resident_card(r) for r in find_residents(municipality, query)]
     elif request.GET.get("residents"):
-        ids = [int(x) for x in request.GET["residents"].split(",") if x.strip().isdigit()]
+        ids = [_database_id(x) for x in request.GET["residents"].split(",")]
+        if not all(ids):
+            return HttpResponse(
+                _("'residents' must be resident numbers separated by commas."),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
         residents = Resident.objects.filter(pk__in=ids, municipality=municipality).exclude(
             channel_user_id__startswith=retention.ANON_PREFIX
         )
@@ -343,4 +408,5 @@ def erase(request: HttpRequest, slug: str):
             "cards": cards,
             "retention_days": retention.retention_days(municipality),
         },
+        status=status,
     )
