@@ -119,3 +119,14 @@ def test_suggested_context_is_a_power_of_two_with_room():
     assert problems.suggested_context(100) == 4096
     assert problems.suggested_context(5000) == 8192
     assert problems.suggested_context(20000) == 32768
+
+
+def test_operators_read_the_reason_in_the_admin(api, admin_client):
+    fail(api, Reply.context_error(2048, 4281))
+    fail(api, Reply.context_error(2048, 4281))
+    page = admin_client.get("/admin/llm/modelreport/").content.decode()
+    assert "context_length" in page and "2,048" in page and "4,281" in page
+    report = ModelReport.objects.get()
+    assert report.count == 2
+    detail = admin_client.get(f"/admin/llm/modelreport/{report.pk}/change/")
+    assert detail.status_code == 200 and "OLLAMA_CONTEXT_LENGTH" in detail.content.decode()
