@@ -113,9 +113,9 @@ def context_advice(limit: int | None, requested: int | None, max_tokens: int, se
 
 def timeout_advice(timeout: float) -> str:
     return _(
-        "The model did not answer within OPENAI_TIMEOUT (%(seconds)s s); the bot fell back to asking back or "
-        "handing off. A model on a CPU needs 60-120 s: raise OPENAI_TIMEOUT, use a smaller model, or give the "
-        "server more threads."
+        "The model did not answer within %(seconds)s s (OPENAI_TIMEOUT for answers, TRANSLATOR_TIMEOUT for the "
+        "llm translator); the bot fell back (asking back, handing off, or the text untranslated). A model on a CPU "
+        "needs 60-120 s: raise the setting, use a smaller model, or give the server more threads."
     ) % {"seconds": f"{timeout:g}"}
 
 
