@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import io
+import ipaddress
 import logging
 import posixpath
 import re
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -485,15 +488,132 @@ class DirectorySource:
         return canonical
 
 
+# --------------------------------------------------------------------------------------------
+# Where the importer may connect: the site's own host, at public addresses only
+# --------------------------------------------------------------------------------------------
+
+
+class OffLimits(urllib.error.URLError):
+    """A request that is never made: another host, or a private, loopback or link-local address."""
+
+
+def address_allowed(ip: str, allow_private: bool = False) -> bool:
+    """A public (global) address; with ``allow_private`` also private, loopback and link-local ones."""
+    try:
+        address = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if address.is_multicast or address.is_unspecified:
+        return False
+    if allow_private and (
+        address.is_loopback or address.is_link_local or (address.is_private and not address.is_reserved)
+    ):
+        return True
+    return address.is_global and not address.is_reserved
+
+
+def resolve(host: str, port: int, allow_private: bool = False) -> list[tuple]:
+    """The host's addresses, checked before any connection; ``OffLimits`` if one of them is not allowed.
+
+    A host that resolves to a private address as well as a public one is refused as a whole (a DNS
+    answer crafted to reach the inside).
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise urllib.error.URLError(exc) from exc
+    refused = [info[4][0] for info in infos if not address_allowed(info[4][0], allow_private)]
+    if refused or not infos:
+        raise OffLimits(
+            f"{host} resolves to {', '.join(sorted(set(refused))) or 'nothing'}: a private, loopback or reserved "
+            "address is not fetched (use --allow-private for a copy of the site on this machine or network)"
+        )
+    return infos
+
+
+def _guarded_connection(allow_private: bool):
+    """``socket.create_connection`` that connects only to the addresses ``resolve`` checked (no second
+    lookup a DNS answer could change in between)."""
+
+    def create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **_kwargs):
+        host, port = address
+        last: OSError | None = None
+        for family, socktype, proto, _name, sockaddr in resolve(host, port, allow_private):
+            sock = socket.socket(family, socktype, proto)
+            try:
+                if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                    sock.settimeout(timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as exc:
+                sock.close()
+                last = exc
+        raise last or OSError(f"cannot connect to {host}")
+
+    return create_connection
+
+
+def guarded_opener(allow_private: bool = False) -> urllib.request.OpenerDirector:
+    """An opener that connects only to checked addresses, follows redirects only on the same host
+    (checked before following), and ignores proxy settings (a proxy would connect for us)."""
+
+    connect = _guarded_connection(allow_private)
+
+    class GuardedHTTPConnection(http.client.HTTPConnection):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._create_connection = connect  # http.client's own is socket.create_connection
+
+    class GuardedHTTPSConnection(http.client.HTTPSConnection):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._create_connection = connect
+
+    class GuardedHTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(GuardedHTTPConnection, req)
+
+    class GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(GuardedHTTPSConnection, req, context=self._context)
+
+    class SameSiteRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            old, new = urlsplit(req.full_url), urlsplit(newurl)
+            if new.scheme not in ("http", "https") or (new.hostname, new.port) != (old.hostname, old.port):
+                raise OffLimits(f"redirected off the site to {newurl}")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), GuardedHTTPHandler, GuardedHTTPSHandler, SameSiteRedirects
+    )
+
+
 class HttpSource:
-    """The live site over HTTP(S), fetched politely: our User-Agent, a timeout, a delay between requests."""
+    """The live site over HTTP(S), fetched politely: our User-Agent, a timeout, a delay between requests.
+
+    Only the site's own host is fetched, at public addresses only (checked before connecting, for
+    every redirect and for what the host name resolves to); ``allow_private`` admits private and
+    loopback addresses, for a copy of the site served on this machine or network.
+    """
 
     is_remote = True
 
-    def __init__(self, root_url: str, *, timeout: float = DEFAULT_TIMEOUT, delay: float = DEFAULT_DELAY):
+    def __init__(
+        self,
+        root_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        delay: float = DEFAULT_DELAY,
+        allow_private: bool = False,
+    ):
         self.root_url = root_url
         self.timeout = timeout
         self.delay = delay
+        self.allow_private = allow_private
+        self._opener = guarded_opener(allow_private)
         self._last = 0.0
 
     def describe(self) -> str:
@@ -509,6 +629,8 @@ class HttpSource:
         self._last = time.monotonic()
 
     def _open(self, url: str, *, want_kind: bool) -> Response:
+        if urlsplit(url).netloc != urlsplit(self.root_url).netloc:
+            return Response("skipped", reason=f"not on the site: {url}")
         self.wait()
         request = urllib.request.Request(
             url,
@@ -518,9 +640,9 @@ class HttpSource:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # http(s) only
+            with self._opener.open(request, timeout=self.timeout) as response:  # http(s) only
                 final = response.geturl()
-                if urlsplit(final).netloc != urlsplit(url).netloc:
+                if urlsplit(final).netloc != urlsplit(url).netloc:  # (the redirect handler refused it already)
                     return Response("skipped", reason=f"redirected off the site to {final}")
                 ctype = (response.headers.get_content_type() or "").lower()
                 if not want_kind:
@@ -537,6 +659,8 @@ class HttpSource:
                 if response.headers.get("Content-Encoding") == "gzip":
                     data = gzip.decompress(data)
                 return Response("ok", data, kind, encoding=response.headers.get_content_charset() or "")
+        except OffLimits as exc:
+            return Response("skipped", reason=str(exc.reason))
         except urllib.error.HTTPError as exc:
             if exc.code in (404, 410):
                 return Response("missing", reason=f"HTTP {exc.code}")
@@ -649,6 +773,7 @@ class SiteImporter:
         follow_links: bool = True,
         chunk_chars: int = MAX_CHUNK_CHARS,
         progress: Callable[..., object] | None = None,
+        allow_private: bool = False,
     ):
         self.municipality = municipality
         self.max_pages = max_pages
@@ -657,8 +782,18 @@ class SiteImporter:
         self.progress_factory = progress
         self.base_url = as_directory_url(base_url) if base_url else None
         if source.startswith(("http://", "https://")):
+            parts = urlsplit(source)
+            if not parts.hostname:
+                raise SiteImportError(f"{source} names no host")
+            try:  # before anything is fetched: the site itself must be at an address we may reach
+                resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), allow_private)
+            except urllib.error.URLError as exc:
+                raise SiteImportError(f"{source}: {exc.reason}") from None
             self.source: DirectorySource | HttpSource = HttpSource(
-                as_directory_url(source), timeout=timeout, delay=DEFAULT_DELAY if delay is None else delay
+                as_directory_url(source),
+                timeout=timeout,
+                delay=DEFAULT_DELAY if delay is None else delay,
+                allow_private=allow_private,
             )
             self.start_url = source
         else:

@@ -296,7 +296,7 @@ def http_site(site):
 
 def test_http_import_respects_robots_and_identifies_itself(http_site, city):
     url, requests = http_site
-    out = import_site(city, url, "--delay", "0")
+    out = import_site(city, url, "--delay", "0", "--allow-private")
     assert "4 new" in out and "1 skipped by robots.txt" in out
     assert set(Page.objects.filter(municipality=city).values_list("url", flat=True)) == EXPECTED_PAGES
     paths = [p for p, _ua in requests]
@@ -312,16 +312,16 @@ def test_http_import_respects_robots_and_identifies_itself(http_site, city):
 
 def test_http_import_bound_hash_skip_and_gone(http_site, site, city):
     url, requests = http_site
-    import_site(city, url, "--delay", "0", "--max-pages", "2")
+    import_site(city, url, "--delay", "0", "--allow-private", "--max-pages", "2")
     fetched_pages = [p for p, _ua in requests if p not in ("/robots.txt", "/sitemap.xml")]
     assert len(fetched_pages) == 2
-    import_site(city, url, "--delay", "0")
+    import_site(city, url, "--delay", "0", "--allow-private")
     before = {c.pk for c in Chunk.objects.filter(municipality=city)}
-    out = import_site(city, url, "--delay", "0")
+    out = import_site(city, url, "--delay", "0", "--allow-private")
     assert "4 unchanged" in out
     assert {c.pk for c in Chunk.objects.filter(municipality=city)} == before
     (site / "gomi" / "linked.html").unlink()  # now a 404
-    out = import_site(city, url, "--delay", "0")
+    out = import_site(city, url, "--delay", "0", "--allow-private")
     assert "1 gone" in out
     assert Page.objects.get(municipality=city, url="gomi/linked.html").gone_at is not None
     assert not chunks_of(city, "gomi/linked.html")
@@ -329,11 +329,11 @@ def test_http_import_bound_hash_skip_and_gone(http_site, site, city):
 
 def test_failures_never_take_pages_for_gone(http_site, site, city):
     url, _requests = http_site
-    import_site(city, url, "--delay", "0")
+    import_site(city, url, "--delay", "0", "--allow-private")
     passages = Chunk.objects.filter(municipality=city).count()
     # A server error on the page that alone links to linked.html: that page is not taken for gone.
     RecordingHandler.failing = {"/index.html"}
-    out = import_site(city, url, "--delay", "0")
+    out = import_site(city, url, "--delay", "0", "--allow-private")
     assert "1 failed" in out and "0 gone" in out
     assert not Page.objects.filter(municipality=city, gone_at__isnull=False).exists()
     assert Chunk.objects.filter(municipality=city).count() == passages
@@ -341,7 +341,7 @@ def test_failures_never_take_pages_for_gone(http_site, site, city):
     RecordingHandler.failing = {"/robots.txt"}
 
     with pytest.raises(CommandError, match="index is unchanged"):
-        import_site(city, url, "--delay", "0")
+        import_site(city, url, "--delay", "0", "--allow-private")
     assert Chunk.objects.filter(municipality=city).count() == passages
 
 
@@ -349,7 +349,7 @@ def test_http_site_without_sitemap_is_crawled_by_links(http_site, site, city):
     url, _requests = http_site
     (site / "sitemap.xml").unlink()
     (site / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
-    out = import_site(city, url, "--delay", "0")
+    out = import_site(city, url, "--delay", "0", "--allow-private")
     # The home page is the site root itself; its index.html link is the same content, kept once.
     expected = EXPECTED_PAGES - {"index.html"} | {"./"}
     assert set(Page.objects.filter(municipality=city).values_list("url", flat=True)) == expected
@@ -370,7 +370,7 @@ def test_robots_txt_server_error_stops_the_crawl(city, tmp_path):
     thread.start()
     try:
         with pytest.raises(CommandError, match="robots.txt"):
-            import_site(city, f"http://127.0.0.1:{server.server_address[1]}/", "--delay", "0")
+            import_site(city, f"http://127.0.0.1:{server.server_address[1]}/", "--delay", "0", "--allow-private")
     finally:
         server.shutdown()
         server.server_close()
@@ -429,3 +429,89 @@ def test_article_header_is_kept_while_site_chrome_goes():
     document = sitecrawl.extract_html(html, SITE + "news.html")
     assert document.passages[0].heading_path == ["臨時窓口のお知らせ"]
     assert "ホーム" not in " ".join(p.text for p in document.passages)
+
+
+# --- where the importer may connect ------------------------------------------------------------------------
+
+
+class Redirecting(SimpleHTTPRequestHandler):
+    """robots.txt and sitemap as usual; every page redirects to ``target``."""
+
+    target = ""
+    site = ""
+    requests: list[str] = []
+
+    def do_GET(self):
+        self.requests.append(self.path)
+        if self.path == "/robots.txt":
+            body = b"User-agent: *\nAllow: /\n"
+        elif self.path == "/sitemap.xml":
+            loc = f"<url><loc>{self.site}a.html</loc></url>"
+            body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{loc}</urlset>'.encode()
+        else:
+            self.send_response(302)
+            self.send_header("Location", self.target)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(handler) -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def test_a_loopback_or_private_site_is_not_fetched_without_allow_private(http_site, city):
+    url, requests = http_site
+    for source in (url, url.replace("127.0.0.1", "localhost")):  # by address, and by a name resolving to it
+        with pytest.raises(CommandError, match="private, loopback"):
+            import_site(city, source, "--delay", "0")
+    assert requests == []  # checked before connecting: not even robots.txt was asked for
+    assert not Page.objects.exists()
+
+
+def test_a_redirect_off_the_site_is_refused_before_it_is_followed(city):
+    elsewhere, elsewhere_url = serve(RecordingHandler)
+    Redirecting.requests = []
+    Redirecting.target = elsewhere_url + "secret.html"
+    RecordingHandler.requests = []
+    site, site_url = serve(Redirecting)
+    Redirecting.site = site_url
+    try:
+        out = import_site(city, site_url, "--delay", "0", "--allow-private")
+    finally:
+        site.shutdown()
+        elsewhere.shutdown()
+    assert "/a.html" in Redirecting.requests
+    assert RecordingHandler.requests == []  # the other host was never asked
+    assert "0 new" in out
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed", "with_flag"),
+    [
+        ("93.184.216.34", True, True),
+        ("2606:2800:220:1:248:1893:25c8:1946", True, True),
+        ("127.0.0.1", False, True),
+        ("::1", False, True),
+        ("10.0.0.5", False, True),
+        ("172.16.3.4", False, True),
+        ("192.168.1.10", False, True),
+        ("169.254.169.254", False, True),  # cloud metadata
+        ("fe80::1", False, True),
+        ("100.64.0.1", False, False),  # carrier-grade NAT: neither public nor a private network of ours
+        ("0.0.0.0", False, False),
+        ("224.0.0.1", False, False),
+        ("240.0.0.1", False, False),
+    ],
+)
+def test_which_addresses_may_be_fetched(address, allowed, with_flag):
+    assert sitecrawl.address_allowed(address) is allowed
+    assert sitecrawl.address_allowed(address, allow_private=True) is with_flag

@@ -42,6 +42,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Take only the pages the sitemap lists (and the PDFs they link to); do not follow other links.",
         )
+        parser.add_argument(
+            "--allow-private",
+            action="store_true",
+            help="Also fetch from private, loopback and link-local addresses (a copy of the site on this machine "
+            "or network). Without it only public addresses of the site's own host are ever requested.",
+        )
         parser.add_argument("--no-progress", action="store_true", help="Do not show the progress bar.")
 
     def handle(self, *args, **opts):
@@ -63,6 +69,7 @@ class Command(BaseCommand):
                 timeout=opts["timeout"],
                 follow_links=not opts["sitemap_only"],
                 progress=progress,
+                allow_private=opts["allow_private"],
             )
             summary = importer.run()
         except sitecrawl.SiteImportError as exc:
