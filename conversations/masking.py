@@ -58,6 +58,9 @@ SEP = "[-‐‑‒–—―−ー－ 　]"  # hyphens, long vowel mark (a common
 _HYPHEN = "[-‐‑‒–—―−ー－]"  # between the blocks of an address: hyphens only (not times, not dates)
 LEFT = r"(?<![0-9０-９])"
 RIGHT = r"(?![0-9０-９])"
+# Around a run of digits that is a number of its own, not part of an identifier (01TESTEVENT0000…).
+NLEFT = r"(?<![0-9０-９A-Za-z])"
+NRIGHT = r"(?![0-9０-９A-Za-z])"
 
 EMAIL = "[EMAIL]"
 CARD = "[CARD]"
@@ -352,7 +355,7 @@ RULES: list[Rule] = [
         ),
     ),
     # Payment cards: 16 digits, in fours or not.
-    Rule(CARD, _rx(f"{LEFT}{D}{{4}}{SEP}?{D}{{4}}{SEP}?{D}{{4}}{SEP}?{D}{{4}}{RIGHT}")),
+    Rule(CARD, _rx(f"{NLEFT}{D}{{4}}{SEP}?{D}{{4}}{SEP}?{D}{{4}}{SEP}?{D}{{4}}{NRIGHT}")),
     # Residence cards (在留カード): two letters, eight digits, two letters.
     Rule(
         RESIDENCE_CARD,
@@ -361,7 +364,7 @@ RULES: list[Rule] = [
     # My Number (individual number): 12 digits, often written 4-4-4; labelled by its check digit.
     Rule(
         MY_NUMBER,
-        _rx(f"{LEFT}{D}{{4}}{SEP}?{D}{{4}}{SEP}?{D}{{4}}{RIGHT}"),
+        _rx(f"{NLEFT}{D}{{4}}{SEP}?{D}{{4}}{SEP}?{D}{{4}}{NRIGHT}"),
         classify=_my_number_or_number,
     ),
     # Identifiers after their keywords: passports, health-insurance symbol and number, bank accounts.
@@ -396,7 +399,7 @@ RULES: list[Rule] = [
     ),
     Rule(PHONE, _rx(r"(?<![\d.])0\d{2,4}[.]\d{2,4}[.]\d{3,4}(?![\d.])")),
     # Plain runs of 10-11 digits starting with 0 (phone numbers typed without separators).
-    Rule(PHONE, _rx(f"{LEFT}(?:0|０){D}{{9,10}}{RIGHT}")),
+    Rule(PHONE, _rx(f"{NLEFT}(?:0|０){D}{{9,10}}{NRIGHT}")),
 ]
 
 POSTCODE_RULES: list[Rule] = [
@@ -649,7 +652,8 @@ def _birth_dates(work: _Work) -> None:
 
 
 _LONG_NUMBER = _rx(
-    r"(?<![\d.,¥￥$])\d{7,}(?![\d.,]|\s?(?:円|yen|ien|엔|元|yên|येन|人|名|件|万|億|km|m\b|kg|g\b|%))", regex.IGNORECASE
+    r"(?<![\d.,¥￥$A-Za-z])\d{7,}(?![\d.,A-Za-z]|\s?(?:円|yen|ien|엔|元|yên|येन|人|名|件|万|億|km|m\b|kg|g\b|%))",
+    regex.IGNORECASE,
 )
 
 

@@ -11,6 +11,7 @@ from celery.signals import after_setup_logger
 
 from chatbot import celery as celery_app  # noqa: F401 (its import connects the log receivers)
 from conversations import logmask
+from conversations.masking import mask
 from tests.processes import ROOT
 
 SECRET = "山田太郎と申します。電話は090-1234-5678、在留カードはAB12345678CDです"
@@ -62,3 +63,13 @@ def test_celery_workers_mask_their_logs_too():
         assert any(isinstance(f, logmask.MaskPersonalData) for f in handler.filters)
     finally:
         logger.removeHandler(handler)
+
+
+def test_identifiers_in_logs_stay_readable():
+    for line in (
+        "LINE webhook mihon: event 01TESTEVENT000000000000035EBB4FE ignored",
+        "event 01FZ74A0TDDPYRVKNK77XKC3ZR of type 'message' ignored",
+        "older than 2026-12-07 17:36:47.454484+00:00",
+        "Task chatbot.process_event[6f1c2d9e-94b7-4a8e-9a59-1f0e2b8c3d4a] succeeded in 0.12s: 'processed'",
+    ):
+        assert mask(line) == line

@@ -444,3 +444,11 @@ def test_a_push_a_crash_hid_is_not_delivered_twice(line_api, faq, slept):
     assert [c.path for c in line_api.delivered()] == [PUSH]  # the retry key: LINE answers 409
     assert [c.status for c in line_api.calls(PUSH)] == [200, 409]
     assert outbound()[0].delivery == "sent"
+
+
+def test_a_postback_that_does_not_fit_is_answered_politely_not_ignored(line_api, line_city, slept):
+    raw = postback_event({"action": "pick", "id": "abc"}, user=USER)
+    stored = process(line_city, raw)
+    assert stored.processed_at is not None and stored.last_error == ""
+    [call] = line_api.delivered()
+    assert call.path == REPLY and "could not use that button" in str(call.messages)

@@ -36,7 +36,7 @@ def faqs(line_city, make_faq):
 class Stack:
     """Redis, a worker and beat, each of which a test can kill and start again."""
 
-    def __init__(self, tmp_path, line_api_url: str, settings) -> None:
+    def __init__(self, tmp_path, line_api_url: str, settings, **overrides: str) -> None:
         self.redis = RedisServer(log=tmp_path / "redis.log").start()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
         env.update(
@@ -46,7 +46,7 @@ class Stack:
             PYTHONPATH=str(ROOT),
             MADOGUCHI_VAR_DIR=str(settings.VAR_DIR),
             LINE_API_BASE_URL=line_api_url,
-            **FAST_RECOVERY,
+            **{**FAST_RECOVERY, **overrides},
         )
         worker_args = [
             "--pool=threads",
@@ -82,8 +82,8 @@ class Stack:
 
 
 @pytest.fixture
-def stack(transactional_db, faqs, line_api, tmp_path, settings):
-    stack = Stack(tmp_path, line_api.url, settings).start()
+def stack(transactional_db, faqs, line_api, tmp_path, settings, request):
+    stack = Stack(tmp_path, line_api.url, settings, **getattr(request, "param", {})).start()
     yield stack
     stack.stop()
 
@@ -154,4 +154,15 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_answers_nothing_twice(stack
     stack.worker.start()
     events += burst(post_webhook, 10, start=60)
     wait_until(all_answered(line_api, events), timeout=ANSWER_WITHIN)
+    assert_exactly_once(line_api, events, stack)
+
+
+@pytest.mark.parametrize("stack", [{"CELERY_VISIBILITY_TIMEOUT": "2", "EVENT_REQUEUE_SECONDS": "3600"}], indirect=True)
+def test_a_task_redelivered_while_it_still_runs_answers_once(stack, line_api, post_webhook):
+    """A visibility timeout shorter than a task: Redis hands the unacknowledged task out again while the
+    first run is still in LINE's slow reply call. The lease lets only one run answer (beat kept out)."""
+    line_api.latency = 5.0
+    events = burst(post_webhook, 3)
+    wait_until(all_answered(line_api, events), timeout=ANSWER_WITHIN)
+    wait_until(lambda: "skipped" in stack.worker.output(), timeout=30)  # a second delivery ran, and did nothing
     assert_exactly_once(line_api, events, stack)
