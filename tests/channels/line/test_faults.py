@@ -160,9 +160,11 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_answers_nothing_twice(stack
 @pytest.mark.parametrize("stack", [{"CELERY_VISIBILITY_TIMEOUT": "2", "EVENT_REQUEUE_SECONDS": "3600"}], indirect=True)
 def test_a_task_redelivered_while_it_still_runs_answers_once(stack, line_api, post_webhook):
     """A visibility timeout shorter than a task: Redis hands the unacknowledged task out again while the
-    first run is still in LINE's slow reply call. The lease lets only one run answer (beat kept out)."""
-    line_api.latency = 5.0
-    events = burst(post_webhook, 3)
+    first run is still in LINE's slow reply call. The lease lets only one run process the event (beat
+    kept out); the other finds it leased and does nothing."""
+    line_api.latency = 6.0  # longer than the visibility timeout and one restore sweep (2 s each)
+    events = burst(post_webhook, 2)
     wait_until(all_answered(line_api, events), timeout=ANSWER_WITHIN)
     wait_until(lambda: "skipped" in stack.worker.output(), timeout=30)  # a second delivery ran, and did nothing
     assert_exactly_once(line_api, events, stack)
+    assert stack.worker.output().count("'processed'") == len(events)  # each event processed by one run only
