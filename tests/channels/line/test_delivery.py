@@ -452,3 +452,13 @@ def test_a_postback_that_does_not_fit_is_answered_politely_not_ignored(line_api,
     assert stored.processed_at is not None and stored.last_error == ""
     [call] = line_api.delivered()
     assert call.path == REPLY and "could not use that button" in str(call.messages)
+
+
+def test_the_bot_user_id_is_read_from_line_once_and_kept(line_api, faq, slept, monkeypatch):
+    monkeypatch.setattr(line_adapter, "_bot_info_tried", {})
+    line_api.bot_user_id = "U" + "b" * 32
+    process(faq.municipality, text_event("ソファを捨てたい", user=USER))
+    faq.municipality.refresh_from_db()
+    assert faq.municipality.line_bot_user_id == "U" + "b" * 32  # the webhook checks destinations from now on
+    process(faq.municipality, text_event("ソファを捨てたい", user=USER))
+    assert len(line_api.calls("/v2/bot/info")) == 1
