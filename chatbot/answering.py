@@ -7,16 +7,21 @@ said, in its Japanese original.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import translation as i18n
 
 from conversations import masking
-from conversations.content import Reply
+from conversations.content import Kind, Reply
 from conversations.models import HANDOFF_REASONS, AnswerLog, AnswerStatus, Conversation, InboundEvent, Message, Reason
-from faq.models import FAQ
+from faq import learning
+from faq.models import FAQ, LearnedPhrasing
 from handoff import services as handoff
 from languages import registry, translation
 
 from . import compose, engine, generation
+
+THANKS_WINDOW = timedelta(minutes=30)  # "thanks" this soon after an answer is about that answer
 
 
 def answer_text(
@@ -77,7 +82,10 @@ def replies_for(
             candidates=[c.summary() for c in decision.candidates[:5]],
             department=department,
         )
-        return [handoff.handoff_notice(conversation, reason, lang)]
+        crisis = decision.intent.category if decision.intent else ""
+        return [handoff.handoff_notice(conversation, reason, lang, crisis=crisis)]
+    if decision.reason == Reason.SMALL_TALK and decision.intent and decision.intent.category == "thanks":
+        thanks_count_as_helpful(conversation, log_row)
     answer_text_override, notice, title = None, "", None
     if decision.status == AnswerStatus.ANSWERED and decision.generated is not None:
         answer_text_override, notice = localised_generated(decision, municipality, lang)
@@ -161,3 +169,55 @@ def localised_generated(decision: engine.Decision, municipality, lang: str) -> t
         return None, ""
     text, machine, notice_needed = translation.localise_text(decision.generated.text, lang, municipality=municipality)
     return text, translation.notice_for(lang, machine) if notice_needed else ""
+
+
+def last_question(conversation: Conversation, before: Message) -> str:
+    """What the resident last typed in this conversation: the question a button press is about.
+
+    The ticket (and the dashboard's unanswered questions) then show the resident's own words, not
+    "Talk to a person" or "None of these".
+    """
+    last = (
+        Message.objects.filter(
+            conversation=conversation,
+            direction=Message.Direction.INBOUND,
+            sender=Message.Sender.RESIDENT,
+            kind=Kind.TEXT,
+            pk__lt=before.pk,
+        )
+        .exclude(text="")
+        .order_by("-pk")
+        .values_list("text", flat=True)
+        .first()
+    )
+    return last or ""
+
+
+def learn_from(conversation: Conversation, log: AnswerLog | None, source: str) -> None:
+    """The bot learns that the resident's question was answered by the entry it answered with (``faq.learning``).
+
+    For an answer the resident picked from an ask-back, the question is what they had typed before.
+    """
+    if log is None or log.answered_faq is None:
+        return
+    message = log.message
+    question = last_question(conversation, message) if message and message.kind == Kind.POSTBACK else log.query
+    learning.learn(log.answered_faq, question, source=source, resident=conversation.resident, answer_log=log)
+
+
+def thanks_count_as_helpful(conversation: Conversation, before: AnswerLog) -> None:
+    """ "Thanks" right after an answer: the resident found it helpful (as if they had tapped 👍)."""
+    answer = (
+        AnswerLog.objects.filter(
+            conversation=conversation,
+            pk__lt=before.pk,
+            created_at__gte=before.created_at - THANKS_WINDOW,
+        )
+        .exclude(reason=Reason.SMALL_TALK)
+        .order_by("-pk")
+        .first()
+    )
+    if answer is None or answer.decision != AnswerStatus.ANSWERED or answer.feedback:
+        return
+    AnswerLog.objects.filter(pk=answer.pk).update(feedback=AnswerLog.Feedback.HELPFUL)
+    learn_from(conversation, answer, LearnedPhrasing.Source.THUMBS_UP)

@@ -6,8 +6,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from conversations.content import Choice, Link, Reply
+from handoff import hours
 from languages import registry
 
+from . import decision as decision_rules
 from .engine import AnswerStatus, Decision, Reason
 
 # A choice shows a whole FAQ question on the web; each channel clips to its own limit (LINE: 20 characters).
@@ -92,11 +94,98 @@ def render(
             ]
             choices.append(Choice(_("None of these"), {"action": "none"}))
             return [Reply(kind="ask_back", text=_("Which of these is closest to your question?"), choices=choices)]
+        if decision.status == AnswerStatus.REPLIED:
+            return [fixed_reply(decision, municipality, language)]
         if decision.status == AnswerStatus.GUARDRAIL:
             return [Reply(kind="notice", text=_("Sorry, I can only answer questions about the city's services."))]
         if decision.status == AnswerStatus.ERROR:
             return [Reply(kind="notice", text=_("Sorry, something went wrong. Please try again in a moment."))]
         return []  # hand-off notices come from the hand-off service
+
+
+def city_name(municipality, language: str) -> str:
+    return municipality.name_ja if registry.reads_japanese(language) else (municipality.name_en or municipality.name_ja)
+
+
+def fixed_reply(decision: Decision, municipality, language: str) -> Reply:
+    """What a good counter clerk says to a message that is not a question for the FAQ (in the active language)."""
+    intent = decision.intent
+    category = intent.category if intent else ""
+    city = city_name(municipality, language)
+    if decision.reason == Reason.SMALL_TALK:
+        return small_talk(category, city)
+    if decision.reason == Reason.PERSONAL_RECORD:
+        return personal_record(decision, municipality)
+    if decision.reason == Reason.OTHER_MUNICIPALITY:
+        other = intent.detail if intent else ""
+        return Reply(
+            kind="notice",
+            text=_(
+                "I answer questions about %(city)s only, so I cannot say how %(other)s does it. Please check "
+                "%(other)s's own website or ask its office."
+            )
+            % {"city": city, "other": other or _("another municipality")},
+        )
+    return Reply(
+        kind="notice",
+        text=_(
+            "I can only help with questions about %(city)s's services, for example garbage, resident "
+            "registration, taxes, health insurance, childcare or disaster preparedness. Please ask me about those."
+        )
+        % {"city": city},
+    )
+
+
+def small_talk(category: str, city: str) -> Reply:
+    if category == "thanks":
+        return Reply(kind="notice", text=_("You're welcome. If you have another question, please type it here."))
+    if category == "goodbye":
+        return Reply(kind="notice", text=_("Thank you for writing. You can ask again any time, day or night."))
+    if category == "bot_question":
+        return Reply(
+            kind="notice",
+            text=_(
+                "I am %(city)s's automatic assistant, not a person. I answer from the city's FAQ and website. "
+                "If you would like a staff member, tap below."
+            )
+            % {"city": city},
+            choices=[person_choice()],
+        )
+    if category == "insult":
+        return Reply(
+            kind="notice",
+            text=_("I'm sorry I could not help. Please tell me your question in other words, or talk to a person."),
+            choices=[person_choice()],
+        )
+    return Reply(
+        kind="notice",
+        text=_(
+            "Hello. I am %(city)s's automatic assistant. Ask me about the city's services, for example garbage, "
+            "resident registration or childcare."
+        )
+        % {"city": city},
+    )
+
+
+def personal_record(decision: Decision, municipality) -> Reply:
+    """The bot cannot see anyone's records: it says so, names who can, and offers a person when staff are in."""
+    best = decision.candidates[0] if decision.candidates else None
+    where = ""
+    if best is not None and best.score >= decision_rules.ASK_BACK_FLOOR and (best.contact or best.department):
+        where = best.contact or best.department
+    where = where or municipality.general_contact or _("the city office")
+    text = _(
+        "I cannot see personal records (your taxes, applications, benefits or registrations), so I cannot check "
+        "this for you. Please contact: %(where)s"
+    ) % {"where": where}
+    choices = [person_choice()] if staff_in(municipality) else []
+    if choices:
+        text += "\n" + _("Staff are in now: you can also ask a person here.")
+    return Reply(kind="notice", text=text, choices=choices)
+
+
+def staff_in(municipality) -> bool:
+    return hours.schedule_for(municipality).is_open(hours.now())
 
 
 def feedback_thanks(language: str, helpful: bool) -> Reply:

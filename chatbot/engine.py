@@ -18,7 +18,14 @@ from handoff import triggers
 from languages import registry
 
 from . import decision as decision_rules
-from . import generation, vague
+from . import generation, intents, vague
+
+FIXED_REPLIES = {
+    "small_talk": Reason.SMALL_TALK,
+    "personal_record": Reason.PERSONAL_RECORD,
+    "out_of_scope": Reason.OUT_OF_SCOPE,
+    "other_municipality": Reason.OTHER_MUNICIPALITY,
+}
 
 
 @dataclass
@@ -43,6 +50,7 @@ class Decision:
     generated: generation.GenerationResult | None = None
     tokens: int = 0
     model: generation.GenerationResult | None = None  # the model's result whatever was decided (AnswerLog)
+    intent: intents.Intent | None = None  # what kind of message it was, when not a question
 
     @property
     def choices(self) -> list[Candidate]:
@@ -62,10 +70,20 @@ def _decide(request: AnswerRequest) -> Decision:
     text = request.text.strip()
     if not text:
         return Decision(AnswerStatus.ASK_BACK, Reason.EMPTY)
-    if triggers.is_sensitive(text):
-        return Decision(AnswerStatus.HANDOFF, Reason.SENSITIVE)
-    if triggers.asks_for_person(text):
+    intent = intents.classify(request.municipality, text, request.language)
+    if intent.kind == "crisis" and (intent.sure or not triggers.asks_for_person(text)):
+        return Decision(AnswerStatus.HANDOFF, Reason.SENSITIVE, intent=intent)
+    if triggers.asks_for_person(text):  # "人と話したい" is a request, not a crisis, unless danger is named
         return Decision(AnswerStatus.HANDOFF, Reason.ASKED_FOR_PERSON)
+    if intent.kind == "injection":
+        return Decision(AnswerStatus.GUARDRAIL, Reason.INJECTION, intent=intent)
+    if intent.kind in FIXED_REPLIES:
+        # Not a question for the FAQ. A request about one's own records still looks up the entry
+        # whose department can help.
+        candidates = []
+        if intent.kind == "personal_record":
+            candidates = retrieval.search(request.municipality, text, language=request.language, k=3)
+        return Decision(AnswerStatus.REPLIED, FIXED_REPLIES[intent.kind], candidates, intent=intent)
 
     query = generation.rewrite_followup(text, request.history, municipality=request.municipality)
     candidates = retrieval.search(request.municipality, query, language=request.language, k=10)

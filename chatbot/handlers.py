@@ -82,13 +82,13 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
         handoff.add_resident_message(conversation, inbound)
     elif action == "person":
         decision = engine.Decision(AnswerStatus.HANDOFF, Reason.ASKED_FOR_PERSON)
-        question = _last_question(conversation, inbound) or label or action
+        question = answering.last_question(conversation, inbound) or label or action
         replies = answering.replies_for(conversation, decision, inbound, question, lang)
     elif action == "pick":
         replies = _picked(conversation, data, inbound, lang)
     elif action == "none":
         decision = engine.Decision(AnswerStatus.HANDOFF, Reason.LOW_CONFIDENCE)
-        question = _last_question(conversation, inbound) or label or action
+        question = answering.last_question(conversation, inbound) or label or action
         replies = answering.replies_for(conversation, decision, inbound, question, lang)
     else:  # a postback that did not pass conversations.postbacks: never silence
         log.warning("postback action %r not understood; answered politely", str(action)[:20])
@@ -96,28 +96,6 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
             replies = [Reply(kind="notice", text=_("Sorry, I could not use that button. Please type your question."))]
     outbox.send(conversation, replies, event=event, reply_to=inbound, language=lang)
     return conversation
-
-
-def _last_question(conversation: Conversation, before: Message) -> str:
-    """What the resident last typed in this conversation: the question a button press is about.
-
-    The ticket (and the dashboard's unanswered questions) then show the resident's own words, not
-    "Talk to a person" or "None of these".
-    """
-    last = (
-        Message.objects.filter(
-            conversation=conversation,
-            direction=Message.Direction.INBOUND,
-            sender=Message.Sender.RESIDENT,
-            kind=Kind.TEXT,
-            pk__lt=before.pk,
-        )
-        .exclude(text="")
-        .order_by("-pk")
-        .values_list("text", flat=True)
-        .first()
-    )
-    return last or ""
 
 
 def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str) -> list[Reply]:
@@ -128,20 +106,8 @@ def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str)
             return [Reply(kind="notice", text=_("Sorry, that answer is no longer available. Please ask again."))]
     decision = engine.Decision(AnswerStatus.ANSWERED, Reason.PICKED, [candidate], candidate, 1.0)
     replies = answering.replies_for(conversation, decision, inbound, candidate.title, lang)
-    _learn_from(conversation, AnswerLog.objects.filter(message=inbound).last(), LearnedPhrasing.Source.PICK)
+    answering.learn_from(conversation, AnswerLog.objects.filter(message=inbound).last(), LearnedPhrasing.Source.PICK)
     return replies
-
-
-def _learn_from(conversation: Conversation, log: AnswerLog | None, source: str) -> None:
-    """The bot learns that the resident's question was answered by the entry it answered with (``faq.learning``).
-
-    For an answer the resident picked from an ask-back, the question is what they had typed before.
-    """
-    if log is None or log.answered_faq is None:
-        return
-    message = log.message
-    question = _last_question(conversation, message) if message and message.kind == Kind.POSTBACK else log.query
-    learning.learn(log.answered_faq, question, source=source, resident=conversation.resident, answer_log=log)
 
 
 def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:
@@ -152,7 +118,7 @@ def _feedback(conversation: Conversation, data: dict, lang: str) -> Reply:
     if rated is not None and not helpful:
         learning.retract(rated)  # a pick followed by a complaint teaches nothing
     if helpful:
-        _learn_from(conversation, rated, LearnedPhrasing.Source.THUMBS_UP)
+        answering.learn_from(conversation, rated, LearnedPhrasing.Source.THUMBS_UP)
         Conversation.objects.filter(pk=conversation.pk).update(unhelpful_streak=0)
         return compose.feedback_thanks(lang, True)
     streak = conversation.unhelpful_streak + 1

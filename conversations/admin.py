@@ -45,6 +45,7 @@ class MunicipalityForm(forms.ModelForm):
             "disclaimer_ja",
             "disclaimer_en",
             "business_hours",
+            "general_contact",
             "emergency_contacts",
             "line_channel_secret",
             "line_access_token",
@@ -89,7 +90,16 @@ class MunicipalityAdmin(TenantScopedAdmin):
         (None, {"fields": ["slug", "name_ja", "name_en", "is_active", "time_zone", "website_url"]}),
         (
             _("Texts for residents"),
-            {"fields": ["greeting_ja", "disclaimer_ja", "disclaimer_en", "business_hours", "emergency_contacts"]},
+            {
+                "fields": [
+                    "greeting_ja",
+                    "disclaimer_ja",
+                    "disclaimer_en",
+                    "business_hours",
+                    "general_contact",
+                    "emergency_contacts",
+                ]
+            },
         ),
         (
             _("Channels"),

@@ -65,6 +65,12 @@ class Municipality(models.Model):
             "A line 'null' also admits pages without an origin (sandboxed frames, local files): only if you need it."
         ),
     )
+    general_contact = models.CharField(
+        _("general contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("The city office's main line and hours, e.g. '代表 042-000-1111 (平日8:30-17:15)'."),
+    )
     emergency_contacts = models.TextField(
         _("counselling and emergency lines"),
         blank=True,
@@ -318,6 +324,7 @@ class AnswerStatus(models.TextChoices):
     ANSWERED = "answer", _("answered")
     ASK_BACK = "ask_back", _("asked back")
     HANDOFF = "handoff", _("handed off")
+    REPLIED = "replied", _("replied without an FAQ answer")
     GUARDRAIL = "guardrail", _("refused by a guardrail")
     ERROR = "error", _("error")
 
@@ -336,6 +343,10 @@ class Reason(models.TextChoices):
     REPEATED_FAILURE = "repeated_failure", _("two unhelpful answers")
     EMPTY = "empty", _("empty question")
     INJECTION = "injection", _("refused: steering attempt")
+    SMALL_TALK = "small_talk", _("small talk")
+    PERSONAL_RECORD = "personal_record", _("about the resident's own records")
+    OUT_OF_SCOPE = "out_of_scope", _("not a city service")
+    OTHER_MUNICIPALITY = "other_municipality", _("about another municipality")
     RESOLVED = "resolved", _("just after staff resolved")
     FAILED = "failed", _("message could not be processed")
 

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext
 
 from conversations import live, outbox, states
@@ -72,8 +73,24 @@ def open_ticket_of(conversation: Conversation) -> Ticket | None:
     return _open_ticket_of(conversation)
 
 
-def handoff_notice(conversation: Conversation, reason: str, language: str) -> Reply:
-    """What the resident is told when the conversation goes to staff, in their language."""
+CRISIS_ADVICE = {
+    "fire": _lazy("If there is fire, smoke or a smell of gas, get out now and call 119."),
+    "medical": _lazy("If someone is unconscious, not breathing, bleeding badly or in great pain, call 119 now."),
+    "overdose": _lazy("If you or someone has taken too much medicine or something poisonous, call 119 now."),
+    "violence": _lazy("If you are in danger now, get to a safe place and call 110."),
+    "disaster": _lazy("If you are in danger, move to a higher, safer place if you can, and call 119 or 110."),
+    "suicide": _lazy(
+        "You are not alone, and it is right to reach out. If you might act on these thoughts, call 119 now, "
+        "or talk to one of the lines below."
+    ),
+}
+
+
+def handoff_notice(conversation: Conversation, reason: str, language: str, *, crisis: str = "") -> Reply:
+    """What the resident is told when the conversation goes to staff, in their language.
+
+    ``crisis``: the kind of emergency (``chatbot.intents``): what to do now comes first.
+    """
     ticket = _open_ticket_of(conversation)
     if ticket is None and conversation.state == S.BOT:
         return _not_queued(conversation, reason, language)
@@ -85,7 +102,8 @@ def handoff_notice(conversation: Conversation, reason: str, language: str) -> Re
     with translation.override(language or "ja"):
         when = hours.format_when(next_at, language, schedule_tz) if next_at else ""
         if reason == Ticket.Reason.SENSITIVE:
-            text = _("If you are in danger or it is an emergency, call now:\n%(lines)s\n") % {
+            text = f"{CRISIS_ADVICE[crisis]}\n" if crisis in CRISIS_ADVICE else ""
+            text += _("If you are in danger or it is an emergency, call now:\n%(lines)s\n") % {
                 "lines": "\n".join(emergency_lines(conversation.municipality))
             }
             if out_of_hours and when:

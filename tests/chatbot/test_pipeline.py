@@ -139,12 +139,12 @@ def test_bot_is_silent_while_a_person_holds_the_conversation(municipality, faq, 
 
 
 def test_unknown_question_asks_back_then_hands_off_once(municipality, faq):
-    pipeline.process_event(web_event(municipality, "明日の天気は晴れますか", event_id="a").pk)
+    pipeline.process_event(web_event(municipality, "市民農園の区画を借りたいのですが", event_id="a").pk)
     conversation = Conversation.objects.get()
     first = outbound().get()
     if first.kind == "ask_back":  # not sure: ask first, hand off when the next try fails too
         assert conversation.state == states.ConversationState.BOT
-        pipeline.process_event(web_event(municipality, "明日の天気は晴れますか", event_id="b").pk)
+        pipeline.process_event(web_event(municipality, "市民農園の区画を借りたいのですが", event_id="b").pk)
     conversation.refresh_from_db()
     assert conversation.state == states.ConversationState.WAITING
     ticket = Ticket.objects.get()

@@ -9,6 +9,8 @@ from conversations.models import Conversation, Membership, Message, Resident
 from handoff import services
 from handoff.models import CannedReply, CannedReplyTranslation, InternalNote, Ticket
 
+from .conftest import jst
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Record notifications instead of showing them (headless Chromium has no notification centre).
@@ -175,4 +177,42 @@ def test_new_ticket_arrives_over_server_sent_events(
     page.wait_for_selector(f'tr[data-ticket-id="{ticket.pk}"]')
     page.wait_for_function("window.__notifications.length > 0")
     assert page.evaluate("window.madoguchiConsole.mode") == "live"
+    assert errors == []
+
+
+def test_a_crisis_jumps_to_the_top_of_the_queue_with_an_urgent_alert(
+    login_context, municipality, staff, settings, send, fixed_now
+):
+    """Issue 14: a resident in danger is seen first. Through the real engine, not a hand-made ticket."""
+    settings.REDIS_URL = ""
+    settings.HANDOFF_POLL_SECONDS = 1
+    fixed_now(jst(2026, 7, 15, 10, 0))  # staff are in
+    earlier = new_ticket(municipality, user="waiting", language="ja", text="人と話したい")
+    context = login_context(staff)
+    context.add_init_script(FAKE_NOTIFICATIONS)
+    errors: list = []
+    page = open_page(context, "/console/", errors)
+    page.click("#enable-alerts")
+    page.wait_for_selector(f'tr[data-ticket-id="{earlier.pk}"]')
+
+    send("Tôi vừa uống hết cả lọ thuốc ngủ, thấy rất mệt", user="danger", language="vi")
+    urgent = Ticket.objects.get(conversation__resident__channel_user_id="danger")
+    assert urgent.priority == Ticket.Priority.URGENT
+    row = page.locator(f'tr[data-ticket-id="{urgent.pk}"]')
+    row.wait_for()
+    page.wait_for_function("window.__notifications.length > 0")
+    first = page.locator("tr[data-ticket-id]").first
+    assert first.get_attribute("data-ticket-id") == str(urgent.pk)  # above the ticket that waited longer
+    assert "urgent" in (row.get_attribute("class") or "")
+    assert row.locator(".badge.urgent").is_visible()
+    [notification] = page.evaluate("window.__notifications")
+    assert notification["title"].startswith("緊急")
+    assert page.evaluate("window.madoguchiConsole.urgentSounds") == 1
+
+    later = new_ticket(municipality, user="later", language="en", text="Can I talk to someone?")
+    page.wait_for_selector(f'tr[data-ticket-id="{later.pk}"]')
+    page.wait_for_function("window.__notifications.length > 1")
+    assert not page.evaluate("window.__notifications")[1]["title"].startswith("緊急")
+    assert page.evaluate("[window.madoguchiConsole.sounds, window.madoguchiConsole.urgentSounds]") == [2, 1]
+    assert page.locator("tr[data-ticket-id]").first.get_attribute("data-ticket-id") == str(urgent.pk)
     assert errors == []

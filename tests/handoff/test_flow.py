@@ -249,7 +249,7 @@ def test_an_unanswerable_question_right_after_resolve_offers_a_person_instead_of
     municipality, faq, send, console_staff
 ):
     _resolve_first_ticket(send, console_staff)
-    event = send("明日の天気は晴れますか")
+    event = send("市民農園の区画を借りたいのですが")
     [reply] = replies(event)
     assert reply.kind == "notice"
     assert {"action": "person"} in [c["payload"] for c in reply.payload["choices"]]
@@ -263,7 +263,7 @@ def test_an_unanswerable_question_right_after_resolve_offers_a_person_instead_of
 def test_low_confidence_hands_off_again_once_the_grace_period_is_over(municipality, faq, send, console_staff):
     ticket = _resolve_first_ticket(send, console_staff)
     Ticket.objects.filter(pk=ticket.pk).update(resolved_at=timezone.now() - services.REOPEN_GRACE - timedelta(1))
-    send("明日の天気は晴れますか")
+    send("市民農園の区画を借りたいのですが")
     assert Ticket.objects.filter(status="open").get().reason == Ticket.Reason.LOW_CONFIDENCE
 
 

@@ -14,7 +14,7 @@
   var texts = body.dataset;
 
   // Counters the tests (and curious staff) can read: how many alerts this page gave.
-  var state = { sounds: 0, notifications: 0, refreshes: 0, mode: "" };
+  var state = { sounds: 0, urgentSounds: 0, notifications: 0, refreshes: 0, mode: "" };
   window.madoguchiConsole = state;
 
   function setStatus(mode) {
@@ -34,6 +34,7 @@
   }
   function beep(urgent) {
     state.sounds += 1;
+    if (urgent) state.urgentSounds += 1; // a longer, higher four-tone alert
     if (!audio) return;
     try {
       var now = audio.currentTime;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,18 @@ VENDOR = Path(__file__).resolve().parent / "vendor"
 RESIDENT_CARD_JA = "住民票の写しはどこで取れますか"
 RESIDENT_CARD_EN = "Where can I get a copy of my residence certificate?"
 RESIDENT_CARD_ANSWER_EN = "You can get one at the Citizens Division counter for 300 yen per copy."
+
+
+def post_message(client, token: str, body: dict):
+    """POST one message (or postback) to the demo city's web chat API, expecting it stored (202)."""
+    response = client.post(
+        "/api/web/mihon/messages",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 202, response.content
+    return response
 
 
 @pytest.fixture(autouse=True)

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from conversations.models import AnswerLog
 from faq.models import LearnedPhrasing
 
-
-def post(client, token, body):
-    response = client.post(
-        "/api/web/mihon/messages",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
-    assert response.status_code == 202, response.content
-    return response
+from .conftest import post_message as post
 
 
 def test_pick_then_thumbs_up_then_thumbs_down(client, municipality, make_faq, django_capture_on_commit_callbacks):
