@@ -2,7 +2,7 @@
 
 Fields: external_id, question, answer (required); category, department, contact, url,
 alt_questions (a list, or ``|``-separated in CSV), status, valid_from, valid_until (optional).
-Bad rows are reported with their line number and reason; good rows are imported in one
+Bad rows are reported with their line number, and every problem of a row with its field; good rows are imported in one
 transaction, so an import is never half-written (``strict=True``: nothing is written if any row
 is bad). Export writes the same format, so export -> edit -> import round-trips.
 
@@ -57,13 +57,33 @@ Row = tuple[int, dict | None, str]
 
 @dataclass
 class RowError:
+    """One problem of a file: its line (0: the whole file), the field it is in ("" when not one field), why."""
+
     line: int
     reason: str
+    field: str = ""
 
     def __str__(self) -> str:
         if not self.line:
             return str(self.reason)
+        if self.field:
+            return _("line %(line)s, %(field)s: %(reason)s") % {
+                "line": self.line,
+                "field": self.field,
+                "reason": self.reason,
+            }
         return _("line %(line)s: %(reason)s") % {"line": self.line, "reason": self.reason}
+
+
+class RowProblems(ValueError):
+    """Every problem found in one row, as (field, reason) pairs: a row is checked to the end, not to its first fault."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("; ".join(reason for _field, reason in problems))
+        self.problems = problems
+
+    def errors(self, line: int) -> list[RowError]:
+        return [RowError(line, reason, field) for field, reason in self.problems]
 
 
 @dataclass
@@ -78,6 +98,11 @@ class ImportResult:
     @property
     def imported(self) -> int:
         return self.created + self.updated + self.unchanged
+
+    @property
+    def rejected(self) -> int:
+        """Rows left out (a row with three problems is one row rejected)."""
+        return len({e.line for e in self.errors})
 
 
 def format_of(name: str) -> str:
@@ -237,19 +262,40 @@ def check_url(value: str) -> None:
 
 
 def clean_row(row: dict) -> dict:
-    """Validate one row and return model field values; raise ValueError with a reason."""
+    """Validate one row and return model field values; raise ``RowProblems`` naming every problem and its field."""
     out: dict = {}
+    problems: list[tuple[str, str]] = []
+
+    def check(name: str, read: Callable[[], object]) -> None:
+        try:
+            out[name] = read()
+        except ValueError as exc:
+            problems.append((name, str(exc)))
+
     for name in TEXT_FIELDS:
-        out[name] = _text(row, name)
+        check(name, lambda name=name: _text(row, name))
     for name in REQUIRED:
-        if not out[name]:
-            raise ValueError(_("%(field)s is missing") % {"field": name})
+        if name in out and not out[name]:
+            problems.append((name, _("%(field)s is missing") % {"field": name}))
     for name, limit in LIMITS.items():
-        if len(out[name]) > limit:
-            raise ValueError(_("%(field)s is longer than %(limit)s characters") % {"field": name, "limit": limit})
-    if out["url"]:
-        check_url(out["url"])
-    alts = row.get("alt_questions")
+        if len(out.get(name, "")) > limit:
+            problems.append(
+                (name, _("%(field)s is longer than %(limit)s characters") % {"field": name, "limit": limit})
+            )
+    if out.get("url"):
+        check("url", lambda: check_url(out["url"]) or out["url"])
+    check("alt_questions", lambda: _alt_questions(row.get("alt_questions")))
+    check("status", lambda: _status(row.get("status")))
+    for name in ("valid_from", "valid_until"):
+        check(name, lambda name=name: _checked_date(row.get(name), name))
+    if out.get("valid_from") and out.get("valid_until") and out["valid_from"] > out["valid_until"]:
+        problems.append(("valid_until", _("valid_from is after valid_until")))
+    if problems:
+        raise RowProblems(problems)
+    return out
+
+
+def _alt_questions(alts) -> list[str]:
     if alts is None:
         alts = []
     if isinstance(alts, str):
@@ -258,24 +304,27 @@ def clean_row(row: dict) -> dict:
         raise ValueError(_("an alternative phrasing must not contain | (it separates phrasings in CSV)"))
     if not isinstance(alts, list) or not all(isinstance(a, str) for a in alts):
         raise ValueError(_("alt_questions must be a list of texts (or |-separated in CSV)"))
-    out["alt_questions"] = list(dict.fromkeys(a.strip() for a in alts if a.strip()))
-    status = row.get("status")
+    return list(dict.fromkeys(a.strip() for a in alts if a.strip()))
+
+
+def _status(status) -> str:
     if status in (None, ""):
-        status = FAQ.Status.PUBLISHED
+        return FAQ.Status.PUBLISHED
     if not isinstance(status, str) or status.strip().lower() not in FAQ.Status.values:
         raise ValueError(
             _("status must be one of %(choices)s, not “%(value)s”")
             % {"choices": ", ".join(FAQ.Status.values), "value": status}
         )
-    out["status"] = status.strip().lower()
+    return status.strip().lower()
+
+
+def _checked_date(value, name: str) -> dt.date | None:
     try:
-        out["valid_from"] = _date(row.get("valid_from"))
-        out["valid_until"] = _date(row.get("valid_until"))
+        return _date(value)
     except (ValueError, TypeError):
-        raise ValueError(_("valid_from / valid_until must be dates like 2026-04-01")) from None
-    if out["valid_from"] and out["valid_until"] and out["valid_from"] > out["valid_until"]:
-        raise ValueError(_("valid_from is after valid_until"))
-    return out
+        raise ValueError(
+            _("%(field)s must be a date like 2026-04-01, not “%(value)s”") % {"field": name, "value": value}
+        ) from None
 
 
 def import_faqs(
@@ -299,8 +348,8 @@ def import_faqs(
             continue
         try:
             values = clean_row(row)
-        except ValueError as exc:
-            result.errors.append(RowError(line, str(exc)))
+        except RowProblems as exc:
+            result.errors.extend(exc.errors(line))
             continue
         if values["external_id"] in seen:
             result.errors.append(
@@ -308,6 +357,7 @@ def import_faqs(
                     line,
                     _("external_id “%(id)s” repeats line %(line)s")
                     % {"id": values["external_id"], "line": seen[values["external_id"]]},
+                    "external_id",
                 )
             )
             continue

@@ -92,7 +92,7 @@ def import_view(model_admin, request):
             result.created,
             result.updated,
             result.unchanged,
-            len(result.errors),
+            result.rejected,
             result.written,
         )
         if result.written and (result.created or result.updated):

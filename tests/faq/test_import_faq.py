@@ -50,10 +50,10 @@ def test_csv_bad_rows_reported_by_line_and_good_rows_imported(tmp_path, municipa
     out, err = run_import(tmp_path, municipality, "faq.csv", CSV_WITH_ERRORS)
     assert "2 created" in out and "5 rejected" in out
     lines = [line for line in err.splitlines() if line.strip()]
-    assert any("line 5:" in line and "question is missing" in line for line in lines)
-    assert any("line 7:" in line and "status" in line for line in lines)
-    assert any("line 8:" in line and "date" in line for line in lines)
-    assert any("line 9:" in line and "repeats line 2" in line for line in lines)
+    assert any("line 5, question:" in line and "question is missing" in line for line in lines)
+    assert any("line 7, status:" in line for line in lines)
+    assert any("line 8, valid_until:" in line and "date" in line for line in lines)
+    assert any("line 9, external_id:" in line and "repeats line 2" in line for line in lines)
     assert any("line 10:" in line and "columns" in line for line in lines)
     entries = {f.external_id: f for f in FAQ.objects.filter(municipality=municipality)}
     assert set(entries) == {"gomi-1", "gomi-2"}
@@ -79,9 +79,9 @@ def test_jsonl_bad_rows_reported_by_line(tmp_path, municipality):
     assert "2 created" in out
     assert "line 2: not valid JSON" in err
     assert "line 3: not a JSON object" in err
-    assert "line 4: status" in err
-    assert "line 6: url" in err
-    assert "line 7: alt_questions" in err
+    assert "line 4, status: status" in err
+    assert "line 6, url: url" in err
+    assert "line 7, alt_questions: alt_questions" in err
     assert FAQ.objects.get(external_id="c").alt_questions == ["one", "two"]
 
 

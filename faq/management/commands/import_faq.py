@@ -49,7 +49,7 @@ class Command(BaseCommand):
             note = ""
         summary = (
             f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
-            f"{len(result.errors)} rejected{note}"
+            f"{result.rejected} rejected{note}"
         )
         self.stdout.write(self.style.SUCCESS(summary) if not result.errors else self.style.WARNING(summary))
         if result.errors and (not result.imported or (opts["strict"] and not opts["dry_run"])):

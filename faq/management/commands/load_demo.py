@@ -58,13 +58,14 @@ class Command(BaseCommand):
         result = importing.import_faqs(municipality, rows)
         self.stdout.write(
             f"FAQ: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged, {len(result.errors)} rejected"
+            f"{result.unchanged} unchanged, {result.rejected} rejected"
         )
         for error in result.errors:
             self.stderr.write(f"  {error}")
-        for path in sorted((DEMO_DIR / "translations").glob("*.jsonl")):
-            tr = importing.import_translations(municipality, importing.read_rows(path))
-            self.stdout.write(f"Translations {path.name}: {tr.created + tr.updated} loaded, {len(tr.errors)} rejected")
+        for path, tr in load_translations(municipality):
+            self.stdout.write(f"Translations {path.name}: {tr.created + tr.updated} loaded, {tr.rejected} rejected")
+            for error in tr.errors:
+                self.stderr.write(f"  {error}")
         site = DEMO_DIR / "site"
         if site.is_dir() and "import_site" in _commands():
             call_command("import_site", SLUG, str(site), stdout=self.stdout, stderr=self.stderr)
@@ -91,6 +92,18 @@ class Command(BaseCommand):
                 Membership.objects.update_or_create(user=user, municipality=municipality, defaults={"role": role})
             note = f"password {password}" if created else "existing account, password unchanged"
             self.stdout.write(f"Demo login: {username} ({note})")
+
+
+def translation_files() -> list[Path]:
+    """The demo's curated translations: every JSONL file in faq/demo/translations (en_part_a.jsonl,
+    zh-hans_part_b.jsonl ...). The language is in each row; the file name only groups them."""
+    return sorted((DEMO_DIR / "translations").glob("*.jsonl"))
+
+
+def load_translations(municipality) -> list[tuple[Path, importing.ImportResult]]:
+    return [
+        (path, importing.import_translations(municipality, importing.read_rows(path))) for path in translation_files()
+    ]
 
 
 def _commands() -> set[str]:
