@@ -7,6 +7,7 @@ said, in its Japanese original.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import translation as i18n
@@ -86,17 +87,16 @@ def replies_for(
         return [handoff.handoff_notice(conversation, reason, lang, crisis=crisis)]
     if decision.reason == Reason.SMALL_TALK and decision.intent and decision.intent.category == "thanks":
         thanks_count_as_helpful(conversation, log_row)
-    answer_text_override, notice, title = None, "", None
+    localised = LocalisedAnswer()
     if decision.status == AnswerStatus.ANSWERED and decision.generated is not None:
-        answer_text_override, notice = localised_generated(decision, municipality, lang)
+        localised = LocalisedAnswer(*localised_generated(decision, municipality, lang))
     elif decision.status == AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
-        answer_text_override, notice, title = localised_answer(decision.chosen.id, lang, log_row.pk)
+        localised = localised_answer(decision.chosen.id, lang, log_row.pk)
     elif decision.status == AnswerStatus.ANSWERED and decision.chosen and not registry.reads_japanese(lang):
         text_l, machine, notice_needed = translation.localise_text(
             decision.chosen.text, lang, municipality=municipality
         )
-        answer_text_override = text_l
-        notice = translation.notice_for(lang, machine) if notice_needed else ""
+        localised = LocalisedAnswer(text_l, translation.notice_for(lang, machine) if notice_needed else "")
     choice_titles = localised_choices(decision, lang) if decision.status == AnswerStatus.ASK_BACK else {}
     replies = compose.render(
         decision,
@@ -104,9 +104,10 @@ def replies_for(
         lang,
         choice_titles=choice_titles,
         answer_log_id=log_row.pk,
-        answer_text=answer_text_override,
-        answer_title=title,
-        notice=notice,
+        answer_text=localised.text,
+        answer_title=localised.title,
+        answer_contact=localised.contact,
+        notice=localised.notice,
     )
     if not registry.reads_japanese(lang):  # staff read what the bot said in its Japanese original
         originals = compose.render(decision, municipality, "ja", answer_log_id=log_row.pk)
@@ -129,34 +130,44 @@ def model_fields(decision: engine.Decision) -> dict:
     }
 
 
-def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -> tuple[str | None, str, str | None]:
-    """(answer text, notice, title) in the resident's language; None keeps the Japanese original.
+@dataclass(frozen=True)
+class LocalisedAnswer:
+    """An FAQ answer's parts in the resident's language; None keeps the Japanese original."""
+
+    text: str | None = None
+    notice: str = ""
+    title: str | None = None
+    contact: str | None = None
+
+
+def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -> LocalisedAnswer:
+    """The answer, its title and contact line in the resident's language.
 
     Curated translation > curated cache > machine translation (with a notice) > Japanese (with a
     notice). For やさしい日本語 without a curated version, a model rewrite when one is configured.
     """
     if lang in ("ja", ""):
-        return None, "", None
+        return LocalisedAnswer()
     faq = FAQ.objects.filter(pk=faq_id).select_related("municipality").prefetch_related("translations").first()
     if faq is None:
-        return None, "", None
+        return LocalisedAnswer()
     if lang == "ja-easy" and not any(t.language == lang for t in faq.translations.all()):
         with generation.metered() as meter:
             easy = generation.easy_japanese(faq.answer, municipality=faq.municipality)
         generation.add_to_log(answer_log_id, meter.total)
         if easy:
             with i18n.override(lang):
-                return easy, i18n.gettext("Rewritten into easy Japanese automatically."), None
-        return None, "", None
+                return LocalisedAnswer(easy, i18n.gettext("Rewritten into easy Japanese automatically."))
+        return LocalisedAnswer()
     text, machine, notice_needed = translation.localise_answer(faq, lang)
     title, _machine_title = translation.localise_question(faq, lang)
     notice = translation.notice_for(lang, machine) if notice_needed else ""
-    return text, notice, title
+    return LocalisedAnswer(text, notice, title, translation.localise_contact(faq, lang))
 
 
 def localised_choices(decision: engine.Decision, lang: str) -> dict[int, str]:
-    """Ask-back choice labels (FAQ questions) in the resident's language, by FAQ id."""
-    if registry.reads_japanese(lang):
+    """Ask-back choice labels (FAQ questions) in the resident's language, by FAQ id (curated easy Japanese too)."""
+    if lang in ("ja", ""):
         return {}
     ids = [c.id for c in decision.choices if c.kind == "faq"]
     faqs = FAQ.objects.filter(pk__in=ids).select_related("municipality").prefetch_related("translations")

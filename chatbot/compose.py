@@ -49,6 +49,7 @@ def render(
     answer_log_id: int | None = None,
     answer_text: str | None = None,
     answer_title: str | None = None,
+    answer_contact: str | None = None,
     choice_titles: dict[int, str] | None = None,
     notice: str = "",
 ) -> list[Reply]:
@@ -74,7 +75,7 @@ def render(
                     kind="answer",
                     title=title,
                     text=text,
-                    contact=chosen.contact,
+                    contact=answer_contact if answer_contact is not None else chosen.contact,
                     links=links,
                     feedback_ref=answer_log_id,
                     offer_person=True,

@@ -140,7 +140,7 @@ class TranslationInline(admin.StackedInline):
 
     model = FAQTranslation
     extra = 0
-    fields = ["language", "question", "answer"]
+    fields = ["language", "question", "answer", "contact"]
     verbose_name = _("curated translation")
     verbose_name_plural = _("curated translations (used before machine translation)")
 

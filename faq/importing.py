@@ -7,7 +7,8 @@ transaction, so an import is never half-written (``strict=True``: nothing is wri
 is bad). Export writes the same format, so export -> edit -> import round-trips.
 
 Curated translations use their own file of the same two formats: external_id, language,
-question (optional), answer.
+answer (required); question, contact (optional: the contact line in that language, shown instead
+of the Japanese one; a file without the field leaves an existing translation's contact alone).
 
 The command line (``import_faq`` / ``export_faq``) and the admin's import/export pages both use
 this module, so the rules are the same everywhere.
@@ -47,7 +48,7 @@ FIELDS = [
 REQUIRED = ["external_id", "question", "answer"]
 TEXT_FIELDS = ["external_id", "question", "answer", "category", "department", "contact", "url"]
 LIMITS = {"external_id": 64, "category": 100, "department": 100, "url": 500}
-TRANSLATION_FIELDS = ["external_id", "language", "question", "answer"]
+TRANSLATION_FIELDS = ["external_id", "language", "question", "answer", "contact"]
 TRANSLATION_REQUIRED = ["external_id", "language", "answer"]
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 FORMATS = ("csv", "jsonl")
@@ -411,7 +412,13 @@ def export_rows(municipality) -> Iterator[dict]:
 def translation_rows(municipality) -> Iterator[dict]:
     translations = FAQTranslation.objects.filter(faq__municipality=municipality).select_related("faq")
     for tr in translations.order_by("faq__external_id", "language"):
-        yield {"external_id": tr.faq.external_id, "language": tr.language, "question": tr.question, "answer": tr.answer}
+        yield {
+            "external_id": tr.faq.external_id,
+            "language": tr.language,
+            "question": tr.question,
+            "answer": tr.answer,
+            "contact": tr.contact,
+        }
 
 
 def _write(rows: Iterable[dict], out: io.TextIOBase, fmt: str, fieldnames: list[str]) -> int:
@@ -441,7 +448,10 @@ def write_translations(municipality, out: io.TextIOBase, fmt: str) -> int:
 
 
 def clean_translation(row: dict) -> dict:
-    out = {name: _text(row, name) for name in TRANSLATION_FIELDS}
+    """Model field values of one translation row; ``contact`` is None when the row has no such field."""
+    out: dict = {name: _text(row, name) for name in TRANSLATION_FIELDS}
+    if "contact" not in row:
+        out["contact"] = None
     for name in TRANSLATION_REQUIRED:
         if not out[name]:
             raise ValueError(_("%(field)s is missing") % {"field": name})
@@ -457,7 +467,7 @@ def clean_translation(row: dict) -> dict:
 def import_translations(
     municipality, rows: Iterable[Row], *, dry_run: bool = False, strict: bool = False
 ) -> ImportResult:
-    """Curated translations: {"external_id", "language", "question", "answer"} per row."""
+    """Curated translations: {"external_id", "language", "question", "answer", "contact"} per row."""
     result = ImportResult()
     cleaned: list[tuple[int, dict]] = []
     seen: dict[tuple[str, str], int] = {}
@@ -499,13 +509,13 @@ def import_translations(
             if faq is None:
                 continue
             obj = FAQTranslation.objects.filter(faq=faq, language=values["language"]).first()
+            texts = {name: values[name] for name in ("question", "answer", "contact") if values[name] is not None}
             if obj is None:
-                FAQTranslation.objects.create(
-                    faq=faq, language=values["language"], question=values["question"], answer=values["answer"]
-                )
+                FAQTranslation.objects.create(faq=faq, language=values["language"], **texts)
                 result.created += 1
-            elif (obj.question, obj.answer) != (values["question"], values["answer"]):
-                obj.question, obj.answer = values["question"], values["answer"]
+            elif any(getattr(obj, name) != value for name, value in texts.items()):
+                for name, value in texts.items():
+                    setattr(obj, name, value)
                 obj.save()
                 result.updated += 1
             else:

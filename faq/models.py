@@ -120,6 +120,11 @@ class FAQTranslation(models.Model):
     language = models.CharField(_("language"), max_length=16, choices=settings.LANGUAGES)
     question = models.TextField(_("question"), blank=True)
     answer = models.TextField(_("answer"))
+    contact = models.TextField(
+        _("contact (phone, hours, counter)"),
+        blank=True,
+        help_text=_("Shown instead of the Japanese contact line. Keep counter and office names in Japanese too."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords()
 

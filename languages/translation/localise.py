@@ -1,6 +1,7 @@
 """What the engine and the staff console ask of translation, in their own terms.
 
 * ``localise_answer(faq, lang)``: the answer to show a resident, curated first.
+* ``localise_contact(faq, lang)``: the entry's contact line in the resident's language, curated first.
 * ``localise_text(text_ja, lang, municipality=...)``: the same for any Japanese city text.
 * ``to_japanese(text, lang)``: a resident's message in Japanese (staff console, lexical search).
 * ``japanese_for_search(text, lang)``: Japanese words for the lexical index (MT + glossary).
@@ -65,6 +66,17 @@ def localise_question(faq, target_lang: str) -> tuple[str, bool]:
         return curated.question, False
     text, machine, _notice = localise_text(faq.question, lang, municipality=faq.municipality, protect=_faq_terms(faq))
     return text, machine
+
+
+def localise_contact(faq, target_lang: str) -> str:
+    """The FAQ's contact line for a reader of ``target_lang``: the curated translation's contact, else the original."""
+    lang = our_code(target_lang)
+    if lang in JAPANESE:
+        return faq.contact
+    curated = _faq_translation(faq, lang)
+    if curated is not None and curated.contact.strip():
+        return curated.contact
+    return faq.contact
 
 
 def to_japanese(text: str, source_lang: str, *, municipality=None) -> Translated | None:

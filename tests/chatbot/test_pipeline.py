@@ -56,15 +56,32 @@ def test_answer_from_faq_with_source_and_disclaimer(municipality, faq):
     assert event.processed_at is not None and event.attempts == 1
 
 
-def test_a_reply_in_another_language_keeps_its_japanese_original_for_staff(municipality, faq):
-    FAQTranslation.objects.create(
-        faq=faq, language="en", question="How do I put out bulky waste?", answer="Bulky waste is by reservation."
-    )
-    event = web_event(municipality, "ソファを捨てたい", language="en")
+CURATED = {
+    "en": (
+        "How do I put out bulky waste?",
+        "Bulky waste is by reservation.",
+        "Waste Reduction Division (ごみ減量推進課) Tel 042-000-1202",
+    ),
+    "ja-easy": (  # not machine-translatable: only a curated version (or a model rewrite) serves it
+        "おおきい ごみを すてたい",
+        "おおきい ごみは よやくが ひつようです。でんわを してください。",
+        "ごみげんりょう すいしんか(ごみ減量推進課) でんわ 042-000-1202",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", list(CURATED))
+def test_a_curated_translation_gives_the_answer_its_title_and_contact(municipality, faq, language):
+    question, answer, contact = CURATED[language]
+    FAQTranslation.objects.create(faq=faq, language=language, question=question, answer=answer, contact=contact)
+    event = web_event(municipality, "ソファを捨てたい", language=language)
     pipeline.process_event(event.pk)
-    [reply] = outbound(event)
-    assert reply.language == "en" and reply.text == "Bulky waste is by reservation."
-    assert (reply.translation, reply.translation_language) == (faq.answer, "ja")  # what the console shows
+    reply = outbound(event).get(kind="answer")
+    assert reply.language == language
+    assert (reply.payload["title"], reply.text, reply.payload["contact"]) == (question, answer, contact)
+    assert AnswerLog.objects.get().tokens == 0  # no model rewrite or translation was asked for
+    if language == "en":  # staff read what the bot said in its Japanese original
+        assert (reply.translation, reply.translation_language) == (faq.answer, "ja")
     assert "japanese" not in reply.payload  # never sent to the resident
 
 

@@ -217,4 +217,42 @@ def test_translations_import_and_export(tmp_path, municipality, make_faq):
         "language": "en",
         "question": "Bulky waste?",
         "answer": "Call.",
+        "contact": "",
     }
+
+
+def test_translation_contact_imported_exported_and_kept_by_files_without_it(tmp_path, municipality, make_faq):
+    make_faq(municipality, "粗大ごみ", "答え", external_id="gomi-001", contact="ごみ減量推進課 電話 042-000-1201")
+    with_contact = json.dumps(
+        {
+            "external_id": "gomi-001",
+            "language": "vi",
+            "question": "Rác cồng kềnh?",
+            "answer": "Gọi điện.",
+            "contact": "Phòng Giảm thiểu Rác (ごみ減量推進課) ĐT 042-000-1201",
+        },
+        ensure_ascii=False,
+    )
+    out, _err = run_import(tmp_path, municipality, "vi_part_a.jsonl", with_contact, "--translations")
+    assert "1 created" in out
+    assert FAQTranslation.objects.get().contact == "Phòng Giảm thiểu Rác (ごみ減量推進課) ĐT 042-000-1201"
+
+    # An older file (no contact field, CSV without the column) updates the text and keeps the contact.
+    older = "external_id,language,question,answer\ngomi-001,vi,Rác cồng kềnh?,Hãy gọi điện.\n"
+    result = importing.import_translations(municipality, importing.read_rows("older.csv", older))
+    assert (result.updated, result.errors, result.warnings) == (1, [], [])
+    tr = FAQTranslation.objects.get()
+    assert (tr.answer, tr.contact) == ("Hãy gọi điện.", "Phòng Giảm thiểu Rác (ごみ減量推進課) ĐT 042-000-1201")
+
+    # CSV export carries the contact, and re-importing the export changes nothing.
+    buffer = io.StringIO()
+    assert importing.write_translations(municipality, buffer, "csv") == 1
+    row = next(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert row["contact"] == tr.contact
+    again = importing.import_translations(municipality, importing.read_rows("tr.csv", buffer.getvalue()))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+    # A blank contact in a file that has the field clears it: the Japanese line is shown again.
+    blank = json.dumps({"external_id": "gomi-001", "language": "vi", "answer": "Hãy gọi điện.", "contact": ""})
+    importing.import_translations(municipality, importing.read_rows("x.jsonl", blank))
+    assert FAQTranslation.objects.get().contact == ""
