@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from conversations.models import Municipality
-from faq.retrieval import Candidate
+from faq.retrieval import PLAUSIBLE, Candidate, plausible_floor
 
 DEFAULT_THRESHOLD = 0.60
 DEFAULT_MARGIN = 0.1
-ASK_BACK_FLOOR = 0.25
+ASK_BACK_FLOOR = PLAUSIBLE  # the least confidence worth offering a resident (faq.retrieval)
 ASK_BACK_CHOICES = 3
 MIN_PASSAGE_CHARS = 40  # a homepage passage shorter than this is a heading, not an answer
 
@@ -46,7 +46,7 @@ class Thresholds:
         answer = DEFAULT_THRESHOLD if answer is None else float(answer)
         margin = DEFAULT_MARGIN if margin is None else float(margin)
         # a calibrated threshold below the floor would make "answer" unreachable between them
-        return cls(answer=answer, margin=margin, ask_back_floor=min(ASK_BACK_FLOOR, answer))
+        return cls(answer=answer, margin=margin, ask_back_floor=plausible_floor(answer))
 
     @classmethod
     def for_municipality(cls, municipality: Municipality) -> Thresholds:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -36,7 +37,9 @@ from languages import translation as machine
 
 from . import hours, limits, triggers
 from .access import colleagues, is_city_admin
+from .candidates import routed_department
 from .models import AuditEvent, CannedReply, InternalNote, Ticket
+from .written_language import written_in
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +157,9 @@ def open_ticket(
 ) -> Ticket | None:
     """Queue the conversation for staff. One open ticket per conversation: a second call returns it.
 
+    ``department``: where the best candidate belongs; the ticket goes there only when that
+    candidate is plausible (``handoff.candidates``), else to the general queue.
+
     None when the web chat's ticket limit is reached (``handoff.limits``); ``handoff_notice`` then
     tells the resident where else to turn.
     """
@@ -167,6 +173,7 @@ def open_ticket(
         return existing
     if reason != Ticket.Reason.FAILED and not limits.may_open(conversation):
         return None
+    department = routed_department(department, candidates or [], conversation.municipality)
     if not question or not candidates:
         last = conversation.answer_logs.order_by("-created_at", "-id").first()
         if last is not None:
@@ -566,26 +573,53 @@ def resolve(
     return True
 
 
-def draft_texts(ticket: Ticket) -> tuple[str, str]:
-    """A starting point for an FAQ draft: the resident's question (Japanese, masked) and the staff replies."""
-    question = mask(ticket.question_ja or ticket.question)
+@dataclass(frozen=True)
+class DraftTexts:
+    """A starting point for an FAQ draft, in Japanese where a translation exists."""
+
+    question: str  # masked
+    answer: str
+    question_language: str  # "ja" when the question is its Japanese translation
+
+    @property
+    def untranslated(self) -> bool:
+        return not registry.reads_japanese(self.question_language)
+
+
+def draft_texts(ticket: Ticket) -> DraftTexts:
+    """The resident's question in Japanese (its translation, else the original: see ``untranslated``),
+    masked, and the staff replies in their Japanese original."""
+    question, language = ticket.question_ja, "ja"
+    if not question:
+        translated = (
+            Message.objects.filter(
+                conversation_id=ticket.conversation_id,
+                direction=Message.Direction.INBOUND,
+                text=ticket.question,
+                translation_language="ja",
+            )
+            .exclude(translation="")
+            .values_list("translation", flat=True)
+            .first()
+        )
+        question = translated or ticket.question
+        language = "ja" if translated else written_in(ticket.question, ticket.language)
     replies = Message.objects.filter(
         conversation_id=ticket.conversation_id,
         sender=Message.Sender.STAFF,
         created_at__gte=ticket.created_at,
     ).order_by("created_at", "id")
     texts = [m.translation if m.translation_language == "ja" and m.translation else m.text for m in replies]
-    answer = "\n\n".join(texts)
-    return question, answer
+    return DraftTexts(mask(question), "\n\n".join(texts), language)
 
 
 def make_faq_draft(ticket: Ticket, actor, *, question: str = "", answer: str = "", ip=None):
     """Turn the exchange into a draft FAQ entry for editors (never answerable until they publish it)."""
 
     ticket = Ticket.objects.select_related("municipality").get(pk=ticket.pk)
-    default_q, default_a = draft_texts(ticket)
-    question = mask((question or default_q).strip())
-    answer = mask((answer or default_a).strip())  # staff replies may name the resident ("山田様、…")
+    defaults = draft_texts(ticket)
+    question = mask((question or defaults.question).strip())
+    answer = mask((answer or defaults.answer).strip())  # staff replies may name the resident ("山田様、…")
     if not question or not answer:
         raise ConsoleError(_("An FAQ draft needs a question and an answer."))
     faq, created = FAQ.objects.get_or_create(

@@ -37,8 +37,9 @@ from languages import registry
 from languages.translation import StaffTranslation
 from languages.translation.backends import get_backend
 
-from . import access, services, stats
+from . import access, candidates, gist, services, stats
 from .models import AuditEvent, CannedReply, Ticket
+from .written_language import written_in
 
 PREVIEW_SALT = "handoff.reply-preview"
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
@@ -103,8 +104,15 @@ def _decorate(ticket: Ticket, now) -> Ticket:
     ticket.channel_name = CHANNEL_NAMES.get(ticket.conversation.resident.channel, ticket.conversation.resident.channel)
     ticket.wait_minutes = int((now - ticket.created_at).total_seconds() // 60)
     ticket.state = ticket.conversation.state
-    ticket.guesses = [c for c in (ticket.candidates or [])[:3] if isinstance(c, dict)]
+    ticket.likely = candidates.plausible(ticket.candidates, ticket.municipality)
+    ticket.guesses = ticket.likely[: candidates.SHOWN_IN_QUEUE]
+    ticket.gist = [] if ticket.question_ja else _gist(ticket.question, ticket.language, ticket.municipality)
     return ticket
+
+
+def _gist(text: str, stored_language: str, municipality) -> list[str]:
+    """The glossary's Japanese terms for an untranslated foreign text, so staff get its gist offline."""
+    return gist.keywords(text, written_in(text, stored_language), municipality)
 
 
 def _queue_context(request: HttpRequest) -> dict:
@@ -217,21 +225,25 @@ def _thread(ticket: Ticket) -> list[dict]:
     }
     items: list[dict] = []
     for m in rows:
-        japanese = ""
-        if m.translation and m.translation_language == "ja":
-            japanese = m.translation
+        original = m.translation if m.translation_language == "ja" else ""
+        language = written_in(m.text, m.language, original)  # the bot's untranslated answer is Japanese
+        is_japanese = registry.reads_japanese(language)
+        japanese = "" if is_japanese else original
+        inbound = m.direction == Message.Direction.INBOUND
         log_row = logs.get(m.pk)
         items.append(
             {
                 "type": "message",
                 "at": m.created_at,
                 "message": m,
-                "language_name": _language_name(m.language),
-                "language_label": _language_label(m.language),
-                "is_japanese": registry.reads_japanese(m.language),
+                "language": language,
+                "language_name": _language_name(language),
+                "language_label": _language_label(language),
+                "is_japanese": is_japanese,
                 "japanese": japanese,
+                "gist": gist.keywords(m.text, language, ticket.municipality) if inbound and not japanese else [],
                 "log": log_row,
-                "candidates": (log_row.candidates[:5] if log_row else []),
+                "candidates": candidates.plausible(log_row.candidates, ticket.municipality) if log_row else [],
                 "current": boundary is None or m.created_at > boundary,
             }
         )
@@ -250,13 +262,15 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "translations"
     )
     canned = [c for c in canned if not c.department or c.department == ticket.department]
-    draft_question, draft_answer = services.draft_texts(ticket)
+    draft = services.draft_texts(ticket)
     holder = conversation.owner if conversation.state == "staff" else None
     return {
         "ticket": ticket,
         "conversation": conversation,
         "holder": holder,
         "i_hold": holder is not None and holder.pk == request.user.pk,
+        # who handled it: the holder now; once resolved, who held it (else who resolved it)
+        "handler": holder or (None if ticket.is_open else ticket.assignee or ticket.resolved_by),
         "is_city_admin": access.is_city_admin(request.user, ticket.municipality_id),
         "resident_language": resident_language,
         "resident_language_name": _language_name(resident_language),
@@ -272,8 +286,9 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "outcomes": Ticket.Outcome.choices,
         "faq_options": faq_options(ticket) if ticket.is_open else [],
         "thread": _thread(ticket),
-        "draft_question": draft_question,
-        "draft_answer": draft_answer,
+        "draft": draft,
+        "draft_language_label": _language_label(draft.question_language),
+        "draft_gist": gist.keywords(ticket.question, draft.question_language, ticket.municipality),
         "next_opening": ticket.next_opening_at,
     }
 
@@ -295,7 +310,31 @@ def ticket_thread(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "handoff/_thread.html", {"ticket": ticket, "thread": _thread(ticket)})
 
 
-def _act(request: HttpRequest, pk: int, action, success: str, *, to_queue: bool = False) -> HttpResponse:
+# Where an action leaves the staff member on the ticket page: back at the form they used (or what it
+# changed), not at the top of the page. console.js shows the action's message there and focuses it.
+AT_REPLY = "reply-form"
+AT_NOTE = "note-form"
+AT_ACTIONS = "actions"
+AT_RESOLVE = "resolve-form"
+AT_FACTS = "ticket-facts"
+AT_FAQ_DRAFT = "faq-draft"
+
+
+def _back_to(pk: int, anchor: str) -> HttpResponse:
+    return redirect(f"{reverse('handoff:ticket', kwargs={'pk': pk})}#{anchor}")
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    action,
+    success: str,
+    *,
+    anchor: str,
+    done_at: str = "",
+    to_queue: bool = False,
+) -> HttpResponse:
+    """Do a staff action; back to the ticket at ``anchor`` (``done_at`` once it succeeded), or to the queue."""
     ticket = access.ticket_or_404(request.user, pk)
     try:
         action(ticket)
@@ -303,12 +342,12 @@ def _act(request: HttpRequest, pk: int, action, success: str, *, to_queue: bool 
         flash.error(request, str(exc))
         if isinstance(exc, services.AlreadyTaken) and request.POST.get("from") == "queue":
             return redirect("handoff:queue")
-        return redirect("handoff:ticket", pk=ticket.pk)
+        return _back_to(ticket.pk, anchor)
     if success:
         flash.success(request, success)
     if to_queue:
         return redirect("handoff:queue")
-    return redirect("handoff:ticket", pk=ticket.pk)
+    return _back_to(ticket.pk, done_at or anchor)
 
 
 @console_view
@@ -317,7 +356,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
     def do(ticket):
         services.claim(ticket, request.user, ip=client_ip(request))
 
-    return _act(request, pk, do, _("You are handling this ticket."))
+    return _act(request, pk, do, _("You are handling this ticket."), anchor=AT_ACTIONS, done_at=AT_REPLY)
 
 
 @console_view
@@ -328,6 +367,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda t: services.release(t, request.user, ip=client_ip(request)),
         _("The ticket is back in the queue."),
+        anchor=AT_ACTIONS,
         to_queue=True,
     )
 
@@ -339,12 +379,13 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     assignee = access.colleagues(ticket.municipality).filter(pk=request.POST.get("user") or 0).first()
     if assignee is None:
         flash.error(request, _("Please choose a colleague."))
-        return redirect("handoff:ticket", pk=ticket.pk)
+        return _back_to(ticket.pk, AT_ACTIONS)
     return _act(
         request,
         pk,
         lambda t: services.assign(t, request.user, assignee, ip=client_ip(request)),
         _("Assigned to %(name)s.") % {"name": assignee.get_username()},
+        anchor=AT_ACTIONS,
     )
 
 
@@ -354,12 +395,13 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
     department = (request.POST.get("department_other") or request.POST.get("department") or "").strip()
     if not department:
         flash.error(request, _("Please choose a department."))
-        return redirect("handoff:ticket", pk=pk)
+        return _back_to(pk, AT_ACTIONS)
     return _act(
         request,
         pk,
         lambda t: services.transfer(t, request.user, department, ip=client_ip(request)),
         _("Transferred to %(department)s.") % {"department": department},
+        anchor=AT_ACTIONS,
         to_queue=True,
     )
 
@@ -436,6 +478,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
             t, request.user, text_ja, prepared=_prepared(request, ticket, text_ja), canned=canned, ip=client_ip(request)
         ),
         _("Reply sent."),
+        anchor=AT_REPLY,
     )
 
 
@@ -447,6 +490,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda t: services.add_note(t, request.user, request.POST.get("text", ""), ip=client_ip(request)),
         _("Note saved (not sent to the resident)."),
+        anchor=AT_NOTE,
     )
 
 
@@ -456,7 +500,7 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
     outcome = request.POST.get("outcome", "")
     if outcome not in Ticket.Outcome.values:
         flash.error(request, _("Please choose an outcome."))
-        return redirect("handoff:ticket", pk=pk)
+        return _back_to(pk, AT_RESOLVE)
 
     def do(ticket):
         answered_with = _chosen_faq(ticket, request.POST.get("faq", ""))
@@ -470,7 +514,9 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
         ):
             raise services.ConsoleError(_("This ticket is already resolved."))
 
-    return _act(request, pk, do, _("Resolved. The bot answers this resident again."))
+    return _act(
+        request, pk, do, _("Resolved. The bot answers this resident again."), anchor=AT_RESOLVE, done_at=AT_FACTS
+    )
 
 
 def _chosen_faq(ticket: Ticket, value: str) -> FAQ | None:
@@ -500,7 +546,8 @@ def faq_options(ticket: Ticket, query: str = "") -> list[dict]:
         )
         found += [f for f in words[:8] if f not in found]
     else:
-        ids = [c.get("id") for c in ticket.candidates or [] if isinstance(c, dict) and c.get("kind") == "faq"]
+        likely = candidates.plausible(ticket.candidates, ticket.municipality)
+        ids = [c.get("id") for c in likely if c.get("kind") == "faq"]
         found = list(FAQ.objects.answerable(ticket.municipality).filter(pk__in=[i for i in ids if isinstance(i, int)]))
     return [{"id": f.pk, "external_id": f.external_id, "question": f.question} for f in found[:10]]
 
@@ -519,9 +566,9 @@ def faq_draft(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.ConsoleError as exc:
         flash.error(request, str(exc))
-        return redirect("handoff:ticket", pk=ticket.pk)
+        return _back_to(ticket.pk, AT_FAQ_DRAFT)
     flash.success(request, _("FAQ draft %(id)s saved for the editors.") % {"id": faq.external_id})
-    return redirect("handoff:ticket", pk=ticket.pk)
+    return _back_to(ticket.pk, AT_FAQ_DRAFT)
 
 
 # --- timing figures ---------------------------------------------------------------------------------------

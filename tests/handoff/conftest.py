@@ -100,6 +100,13 @@ def console_staff(municipality, staff_user):
 
 
 @pytest.fixture
+def console_client(client, console_staff) -> Client:
+    """The Django test client, logged in as ``console_staff``."""
+    client.force_login(console_staff)
+    return client
+
+
+@pytest.fixture
 def live_events(monkeypatch) -> list[tuple[int, dict]]:
     """Capture what the console would be told live (without Redis)."""
 

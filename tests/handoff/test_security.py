@@ -310,7 +310,8 @@ def test_console_login_never_redirects_off_site(client, city_a, staff_user, targ
 def test_a_queue_action_redirects_only_inside_the_console(client, a_ticket, city_a, staff_user):
     client.force_login(staff_user(city_a, Role.STAFF, username="a-staff"))
     response = client.post(f"/console/tickets/{a_ticket.pk}/claim", {"from": "https://evil.example/", "next": "//x"})
-    assert response.status_code == 302 and response["Location"] == f"/console/tickets/{a_ticket.pk}/"
+    # someone holds it: back to the ticket's actions, inside the console
+    assert response.status_code == 302 and response["Location"] == f"/console/tickets/{a_ticket.pk}/#actions"
 
 
 # --- the hand-off admin ----------------------------------------------------------------------------------------

@@ -183,6 +183,33 @@
     });
   }
 
+  // --- keep the place ---------------------------------------------------------------------------------
+  // An action on a ticket comes back to the form it was made in (the redirect's #fragment): its
+  // message is shown there, not at the top of the page, and the form has the focus again.
+  function keepPlace() {
+    var id = window.location.hash.slice(1);
+    var target = id && ticketPage && document.getElementById(id);
+    if (!target || !ticketPage.contains(target)) return;
+    var shown = document.querySelectorAll("#flashes .flash");
+    if (shown.length) {
+      var local = document.createElement("div");
+      local.className = "flashes local";
+      shown.forEach(function (flash) { local.appendChild(flash); });
+      target.parentNode.insertBefore(local, target);
+    }
+    var visible = function (el) { return el && el.getClientRects().length > 0; };
+    var field = target.querySelector("textarea");
+    if (!visible(field)) field = target.querySelector("summary, select, input:not([type=hidden]), button");
+    if (!visible(field)) field = target;
+    // The reply and note boxes sit under the thread: keep the latest messages in view above them.
+    var writing = target.tagName === "FORM" && target.querySelector("textarea");
+    if (writing) target.scrollIntoView({ block: "end" });
+    else (target.previousElementSibling && target.previousElementSibling.matches(".flashes.local")
+      ? target.previousElementSibling : target).scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  }
+  keepPlace();
+
   if (!queueRegion && !threadRegion && !queueRowsUrl) return; // the login page: nothing to keep fresh
 
   if (queueRegion) announce(queueRegion);
