@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from conversations.models import AnswerStatus, Reason
 from faq.forms import TryForm
 from faq.views import READ_ROLES, editor_context, require_cities, with_defaults
+from languages import registry
 
 from . import calibration, compose, engine
 from . import decision as decision_rules
@@ -77,12 +78,16 @@ def _thresholds(municipality) -> dict:
         return {}
 
 
-def _replies(decision, municipality, language) -> list:
+def _replies(decision, municipality, language: str) -> list:
+    """What the resident would read, in the language the bot answers in (the question's, when it is
+    clearly written in another language than the one chosen), with the offer to switch."""
     try:
-        return compose.render(decision, municipality, language)
+        replies = compose.render(decision, municipality, decision.language or language)
     except Exception:  # the preview must not break the page
         log.exception("could not render the reply preview")
         return []
+    offer = compose.language_offer(decision)
+    return [*replies, offer] if offer else replies
 
 
 def try_view(model_admin, request):
@@ -109,6 +114,8 @@ def try_view(model_admin, request):
                 thresholds=_thresholds(municipality),
                 replies=_replies(decision, municipality, language),
                 municipality=municipality,
+                written_in=registry.staff_name(decision.written_in) if decision.written_in else "",
+                chosen_language=registry.staff_name(language),
             )
     return TemplateResponse(
         request, "chatbot/admin/try.html", editor_context(model_admin, request, _("Try a question"), **context)

@@ -34,7 +34,11 @@ def answer_text(
     *,
     asked_back_before: bool = False,
 ) -> list[Reply]:
-    """Run the engine on a question and return the replies (hand-off included)."""
+    """Run the engine on a question and return the replies (hand-off included).
+
+    A question clearly written in another language than ``lang`` is answered in that language, and
+    the replies end with a one-tap offer to make it the conversation's language.
+    """
     municipality = conversation.municipality
     history = generation.history_from_conversation(conversation, before=inbound) if inbound else []
     request = engine.AnswerRequest(
@@ -43,7 +47,9 @@ def answer_text(
     with generation.metered() as meter:
         decision = engine.answer(request)
     decision.tokens = meter.total
-    return replies_for(conversation, decision, inbound, text, lang)
+    replies = replies_for(conversation, decision, inbound, text, decision.language or lang)
+    offer = compose.language_offer(decision)
+    return [*replies, offer] if offer else replies
 
 
 def replies_for(
@@ -82,6 +88,7 @@ def replies_for(
             question=text,
             candidates=[c.summary() for c in decision.candidates[:5]],
             department=department,
+            language=lang,
         )
         crisis = decision.intent.category if decision.intent else ""
         return [handoff.handoff_notice(conversation, reason, lang, crisis=crisis)]

@@ -214,3 +214,17 @@ def text_too_long(language: str, limit: int) -> Reply:
             kind="notice",
             text=_("Your message is too long. Please keep it under %(limit)d characters.") % {"limit": limit},
         )
+
+
+def language_offer(decision: Decision) -> Reply | None:
+    """After a question answered in the language it is written in (not the resident's): one tap makes
+    that language the conversation's. Said in that language; the button names it in itself."""
+    code = decision.written_in
+    if not code:
+        return None
+    name = registry.native_name(code)
+    with translation.override(code):
+        text = _("Your message was in %(language)s, so I answered in %(language)s. Use %(language)s from now on?") % {
+            "language": name
+        }
+    return Reply(kind="language_offer", text=text, choices=[Choice(name, {"action": "lang", "value": code})])

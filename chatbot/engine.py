@@ -9,13 +9,13 @@ channel. Turning a decision into replies is ``chatbot.compose``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from conversations.models import AnswerStatus, Conversation, Municipality, Reason
 from faq import retrieval
 from faq.retrieval import Candidate
 from handoff import triggers
-from languages import registry
+from languages import detection, registry
 
 from . import decision as decision_rules
 from . import generation, intents, vague
@@ -51,6 +51,8 @@ class Decision:
     tokens: int = 0
     model: generation.GenerationResult | None = None  # the model's result whatever was decided (AnswerLog)
     intent: intents.Intent | None = None  # what kind of message it was, when not a question
+    language: str = ""  # the language of the reply: the resident's, or the one the question is written in
+    written_in: str = ""  # set when the question is clearly in another language than the resident's
 
     @property
     def choices(self) -> list[Candidate]:
@@ -59,10 +61,18 @@ class Decision:
 
 
 def answer(request: AnswerRequest) -> Decision:
+    """Decide on one question. A long question clearly written in another language than the
+    resident's (``languages.detection.written_in``) is searched and answered in the language it is
+    written in, whatever the channel; the replies then offer to switch (``compose.language_offer``)."""
     started = time.perf_counter()
+    setting = request.language or "ja"
+    language = detection.written_in(request.text, setting)
+    request = replace(request, language=language)
     result = _decide(request)
     result.latency_ms = (time.perf_counter() - started) * 1000
     result.model = request.generation
+    result.language = language
+    result.written_in = language if language != setting else ""
     return result
 
 

@@ -16,7 +16,7 @@ from faq.models import LearnedPhrasing
 from handoff import services as handoff
 from languages import detection, registry
 
-from . import answering, compose, engine
+from . import answering, compose, engine, stale_choices
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,14 @@ def on_text(event: InboundEvent, item: InboundMessage) -> Conversation:
     if (lang, source) != (resident.language, resident.language_source):
         resident.language, resident.language_source = lang, source
         resident.save(update_fields=["language", "language_source"])
-    inbound = inbox.store_inbound(event, conversation, item, item.text, lang)
+    # What it is written in (answered in it by the engine, shown to staff as it): the resident's
+    # language unless the message is long and clearly in another one.
+    written = detection.written_in(item.text, lang)
+    inbound = inbox.store_inbound(event, conversation, item, item.text, written)
     if Message.objects.filter(event=event, direction=Message.Direction.OUTBOUND).exists():
         return conversation  # replies already composed on an earlier attempt: only delivery is left
     if not states.bot_may_answer(conversation.state):
-        handoff.add_resident_message(conversation, inbound)
+        _to_staff(conversation, event, inbound, written)
         return conversation
     limit = settings.MESSAGE_MAX_CHARS
     if len(item.text) > limit:
@@ -44,8 +47,15 @@ def on_text(event: InboundEvent, item: InboundMessage) -> Conversation:
     else:
         asked_back = _last_bot_kind(conversation, inbound) == "ask_back"
         replies = answering.answer_text(conversation, event, inbound, item.text, lang, asked_back_before=asked_back)
-    outbox.send(conversation, replies, event=event, reply_to=inbound, language=lang)
+    outbox.send(conversation, replies, event=event, reply_to=inbound, language=written)
     return conversation
+
+
+def _to_staff(conversation: Conversation, event: InboundEvent, inbound: Message, lang: str) -> None:
+    """A message while staff hold the conversation: theirs to answer; the resident hears once that it arrived."""
+    received = handoff.add_resident_message(conversation, inbound)
+    if received is not None:
+        outbox.send(conversation, [received], event=event, reply_to=inbound, language=lang)
 
 
 def _last_bot_kind(conversation: Conversation, before: Message) -> str:
@@ -79,7 +89,10 @@ def on_postback(event: InboundEvent, item: InboundMessage) -> Conversation:
     elif action == "rating":  # the one-tap satisfaction question sent when staff resolve a ticket
         replies = [handoff.record_rating(conversation, data, lang)]
     elif not states.bot_may_answer(conversation.state):
+        # A button of the bot's pressed while staff hold the conversation (LINE keeps old buttons, so
+        # does an old tab): the choice goes to staff, and the resident is told so, every time.
         handoff.add_resident_message(conversation, inbound)
+        replies = [handoff.received_notice(conversation, lang, button=True)]
     elif action == "person":
         decision = engine.Decision(AnswerStatus.HANDOFF, Reason.ASKED_FOR_PERSON)
         question = answering.last_question(conversation, inbound) or label or action
@@ -106,7 +119,10 @@ def _picked(conversation: Conversation, data: dict, inbound: Message, lang: str)
             return [Reply(kind="notice", text=_("Sorry, that answer is no longer available. Please ask again."))]
     decision = engine.Decision(AnswerStatus.ANSWERED, Reason.PICKED, [candidate], candidate, 1.0)
     replies = answering.replies_for(conversation, decision, inbound, candidate.title, lang)
-    answering.learn_from(conversation, AnswerLog.objects.filter(message=inbound).last(), LearnedPhrasing.Source.PICK)
+    # A choice of an earlier ask-back is answered too, but it is not about the question typed last.
+    if not stale_choices.is_stale_pick(conversation, inbound, data):
+        log_row = AnswerLog.objects.filter(message=inbound).last()
+        answering.learn_from(conversation, log_row, LearnedPhrasing.Source.PICK)
     return replies
 
 
@@ -180,7 +196,7 @@ def on_media(event: InboundEvent, item: InboundMessage) -> Conversation:
     lang = resident.language or "ja"
     inbound = inbox.store_inbound(event, conversation, item, "", lang)
     if not states.bot_may_answer(conversation.state):
-        handoff.add_resident_message(conversation, inbound)
+        _to_staff(conversation, event, inbound, lang)
         return conversation
     outbox.send(conversation, [compose.unsupported_media(lang)], event=event, reply_to=inbound, language=lang)
     return conversation

@@ -153,9 +153,18 @@ def _hours_now(municipality) -> tuple[bool, object]:
 
 
 def open_ticket(
-    conversation: Conversation, reason: str, *, question: str = "", candidates=None, department: str = ""
+    conversation: Conversation,
+    reason: str,
+    *,
+    question: str = "",
+    candidates=None,
+    department: str = "",
+    language: str = "",
 ) -> Ticket | None:
     """Queue the conversation for staff. One open ticket per conversation: a second call returns it.
+
+    ``language``: the question's, when it is written in another language than the resident's (a
+    Vietnamese question in a chat set to Japanese): staff read it translated from that language.
 
     ``department``: where the best candidate belongs; the ticket goes there only when that
     candidate is plausible (``handoff.candidates``), else to the general queue.
@@ -179,7 +188,7 @@ def open_ticket(
         if last is not None:
             question = question or last.query
             candidates = candidates or last.candidates
-    language = conversation.resident.language or "ja"
+    language = language or conversation.resident.language or "ja"
     out_of_hours, next_at = _hours_now(conversation.municipality)
     question_ja = _in_japanese(question, language, conversation)
     try:
@@ -211,8 +220,16 @@ def open_ticket(
     return ticket
 
 
-def add_resident_message(conversation: Conversation, message: Message) -> None:
-    """A message while a person holds the conversation: added to the ticket for staff; the bot stays silent."""
+RECEIVED = "received"  # the kind of the acknowledgement that a message reached staff
+
+
+def add_resident_message(conversation: Conversation, message: Message) -> Reply | None:
+    """A message while a person holds the conversation: added to the ticket for staff.
+
+    The bot does not answer it. Returned: the first time a ticket gets such a message, a short
+    acknowledgement for the resident, in the message's language, that it reached staff (silence
+    would look like a lost message); None after that.
+    """
     ticket = _open_ticket_of(conversation)
     if ticket is None:
         # A conversation owned by people without a ticket would never be answered: repair it.
@@ -235,6 +252,41 @@ def add_resident_message(conversation: Conversation, message: Message) -> None:
             )
     Ticket.objects.filter(pk=ticket.pk).update(unread=F("unread") + 1, last_resident_message_at=timezone.now())
     _publish(ticket, "message.new", message=message.pk)
+    if acknowledged(ticket):
+        return None
+    return received_notice(conversation, message.language or conversation.resident.language)
+
+
+def acknowledged(ticket: Ticket) -> bool:
+    """Whether the resident has been told, since the ticket opened, that their messages reach staff."""
+    return Message.objects.filter(
+        conversation_id=ticket.conversation_id,
+        direction=Message.Direction.OUTBOUND,
+        kind=RECEIVED,
+        created_at__gte=ticket.created_at,
+    ).exists()
+
+
+def received_notice(conversation: Conversation, language: str, *, button: bool = False) -> Reply:
+    """Your message reached staff (``button``: a button of the bot's was pressed while staff hold the
+    conversation; its choice is passed on to them, nothing is answered automatically)."""
+    out_of_hours, next_at = _hours_now(conversation.municipality)
+    with translation.override(language or "ja"):
+        if button:
+            text = _(
+                "A staff member is handling your conversation now, so the automatic answers are paused. "
+                "Your choice has been passed on to them."
+            )
+        else:
+            text = _("Your message has reached our staff.")
+        if out_of_hours and next_at:
+            when = hours.format_when(next_at, language, hours.schedule_for(conversation.municipality).tz)
+            text += " " + _("They are not in now and will reply here after they are next in, from %(when)s.") % {
+                "when": when
+            }
+        else:
+            text += " " + _("They will reply here; you do not need to send it again.")
+        return Reply(kind=RECEIVED, text=text)
 
 
 def instead_of_reopening(conversation: Conversation, reason: str, text: str, language: str) -> Reply | None:

@@ -144,15 +144,20 @@ def test_failure_is_recorded_on_the_event(municipality, faq, monkeypatch):
 
 
 @pytest.mark.parametrize("state", [states.ConversationState.WAITING, states.ConversationState.STAFF])
-def test_bot_is_silent_while_a_person_holds_the_conversation(municipality, faq, state):
-    first = web_event(municipality, "ソファを捨てたい", event_id="e0")
-    pipeline.process_event(first.pk)
+def test_while_a_person_holds_the_conversation_the_bot_only_says_once_that_messages_reach_them(
+    municipality, faq, state
+):
+    pipeline.process_event(web_event(municipality, "人と話したいです", event_id="e0").pk)
     conversation = Conversation.objects.get()
     Conversation.objects.filter(pk=conversation.pk).update(state=state)
     event = web_event(municipality, "ソファを捨てたい", event_id="e2")
     pipeline.process_event(event.pk)
-    assert outbound(event).count() == 0
+    [received] = outbound(event)  # not an answer: the person answers
+    assert received.kind == "received" and "reached our staff" in received.text
     assert Message.objects.filter(event=event, direction="in").count() == 1  # stored for staff
+    again = web_event(municipality, "まだですか", event_id="e3")
+    pipeline.process_event(again.pk)
+    assert outbound(again).count() == 0  # once is enough
 
 
 def test_unknown_question_asks_back_then_hands_off_once(municipality, faq):
@@ -167,10 +172,11 @@ def test_unknown_question_asks_back_then_hands_off_once(municipality, faq):
     ticket = Ticket.objects.get()
     assert ticket.reason == Ticket.Reason.LOW_CONFIDENCE
     assert outbound().order_by("-id").first().kind == "handoff"
-    # a further message while waiting is stored for staff, not answered, and opens no second ticket
+    # a further message while waiting is stored for staff, not answered (the resident hears that it
+    # reached them), and opens no second ticket
     pipeline.process_event(web_event(municipality, "まだですか", event_id="c").pk)
     assert Ticket.objects.count() == 1
-    assert outbound().order_by("-id").first().kind == "handoff"
+    assert outbound().order_by("-id").first().kind == "received"
 
 
 def test_asking_for_a_person_hands_off(municipality, faq):

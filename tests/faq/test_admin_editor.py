@@ -359,3 +359,17 @@ def test_editor_pages_speak_japanese(editor, entries, client):
     assert "質問を試す" in page and "未回答の質問" in page and "選択したFAQを公開する" in page
     unanswered = client.get(f"{LIST}unanswered/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "未回答・低評価の質問" in unanswered
+
+
+def test_try_a_question_answers_a_question_written_in_another_language_as_residents_get_it(
+    editor, entries, cities, client
+):
+    question = "Tôi muốn vứt một chiếc ghế sofa cũ thì phải làm thế nào ạ?"
+    response = client.get(f"{LIST}try/", {"municipality": cities[0].pk, "q": question, "language": "ja"})
+    decision = response.context["decision"]
+    assert (decision.language, decision.written_in) == ("vi", "vi")  # as chatbot.handlers would answer it
+    page = response.content.decode()
+    assert 'id="try-language"' in page and "Vietnamese" in page
+    assert "[Tiếng Việt]" in page  # the resident's one-tap offer to switch, in the preview
+    short = client.get(f"{LIST}try/", {"municipality": cities[0].pk, "q": "xin chào", "language": "ja"})
+    assert short.context["decision"].language == "ja" and 'id="try-language"' not in short.content.decode()

@@ -105,7 +105,7 @@ def test_everyday_questions_with_a_sensitive_word_are_not_emergencies(text):
     assert not triggers.is_sensitive(text)
 
 
-# --- the bot stays silent while a person holds the conversation ---------------------------------------
+# --- the bot does not answer while a person holds the conversation (it says once that messages arrive) --
 
 
 def test_message_while_waiting_is_added_to_the_ticket_and_not_answered(
@@ -120,7 +120,7 @@ def test_message_while_waiting_is_added_to_the_ticket_and_not_answered(
 
     with django_capture_on_commit_callbacks(execute=True):
         event = send("ソファを捨てたいのですが")  # would be answered from the FAQ if the bot could speak
-    assert replies(event) == []
+    assert [m.kind for m in replies(event)] == ["received"]  # not an answer: that it reached staff
     inbound = Message.objects.get(event=event, direction="in")
     ticket.refresh_from_db()
     assert ticket.unread == 1 and ticket.last_resident_message_at is not None
@@ -138,7 +138,8 @@ def test_bot_is_silent_while_staff_hold_the_conversation_and_staff_reply_reaches
     assert conversation_of().state == S.STAFF
 
     event = send("ソファを捨てたい")
-    assert replies(event) == []
+    assert [m.kind for m in replies(event)] == ["received"]
+    assert replies(send("まだですか")) == []  # said once per ticket, not at every message
     with django_capture_on_commit_callbacks(execute=True):  # delivery is queued once the reply is committed
         message = services.reply(ticket, console_staff, "ご予約は受付センターへお電話ください。")
     message.refresh_from_db()
@@ -146,13 +147,18 @@ def test_bot_is_silent_while_staff_hold_the_conversation_and_staff_reply_reaches
 
     token_user = "r" * 40  # the web API lists messages by the hashed token; read the table directly
     listed = Message.objects.filter(conversation__resident__channel_user_id=token_user, direction="out")
-    assert [m.sender for m in listed] == ["bot", "staff"]  # the hand-off notice, then the staff reply only
+    # the hand-off notice, that the message reached staff, then the staff reply only
+    assert [(m.sender, m.kind) for m in listed] == [("bot", "handoff"), ("bot", "received"), ("staff", "text")]
 
 
-def test_postbacks_while_waiting_do_not_make_the_bot_speak(municipality, faq, send):
+def test_an_old_button_pressed_while_waiting_is_passed_to_staff_and_the_resident_told_so(municipality, faq, send):
     send("人と話したいです")
-    event = send(postback={"action": "pick", "id": faq.pk, "label": "粗大ごみ"})
-    assert replies(event) == []
+    for _press in range(2):  # every press gets its reply: a button that does nothing looks broken
+        event = send(postback={"action": "pick", "id": faq.pk, "label": "粗大ごみ"})
+        [notice] = replies(event)
+        assert notice.kind == "received" and "staff member is handling your conversation" in notice.text
+        assert not AnswerLog.objects.filter(message__event=event).exists()  # not answered by the bot
+    assert Ticket.objects.get().unread == 2
 
 
 # --- out of hours --------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from languages.detection import detect, resolve
+from languages.detection import detect, resolve, written_in
 from languages.registry import normalise_code
 
 # Short messages as residents type them: questions about the counter's everyday business.
@@ -200,3 +200,50 @@ def test_chinese_without_kana_keeps_chinese():
 
 def test_a_long_english_message_still_switches_a_japanese_resident():
     assert resolve("ja", "detected", "Hello, where can I get a copy of my residence certificate?")[0] == "en"
+
+
+# --- the language to answer one message in (issue 16): the resident's, unless clearly another ---------
+
+
+@pytest.mark.parametrize(
+    ("setting", "text", "expected"),
+    [
+        ("ja", "Tôi mới chuyển đến thành phố, tôi cần làm thủ tục gì để đăng ký cư trú?", "vi"),
+        ("ja", "How do I get a copy of my residence certificate?", "en"),
+        ("ja", "मलाई निवासी प्रमाणपत्र कहाँ पाउन सकिन्छ?", "ne"),  # the detector splits it over ne/hi/mr
+        ("ja", "沙发想扔掉，该怎么办", "zh-hans"),  # characters Japanese does not use
+        ("ja", "저는 이사를 했는데 전입신고는 어떻게 하나요?", "ko"),
+        ("en", "Tôi muốn vứt tủ lạnh cũ thì phải làm sao?", "vi"),
+        ("en", "粗大ごみを出したいのですが、どこに申し込めばいいのか教えてください", "ja"),  # a long Japanese sentence
+        ("vi", "我现在住在大阪，可以邮寄みほん市的住民票给我吗", "zh-hans"),  # Chinese with a city's name in kana
+    ],
+)
+def test_a_long_message_clearly_in_another_language_is_answered_in_it(setting, text, expected):
+    assert written_in(text, setting) == expected
+
+
+@pytest.mark.parametrize(
+    ("setting", "text"),
+    [
+        ("ja", "xin chào"),  # short
+        ("ja", "OK"),
+        ("ja", "Nguyễn Thị Thu Hương"),  # a name
+        ("ja", "Maria Santos"),
+        ("ja", "hoikuen no moushikomi wa itsu made desu ka"),  # romaji: the detector says English
+        ("ja", "sodaigomi wo dashitai n desu kedo dou sureba ii desu ka"),
+        ("ja", "離婚届 不受理申出"),  # kanji only: Japanese or Chinese
+        ("en", "離婚届 不受理申出"),
+        ("en", "Where do I get 住民票?"),  # a Japanese term in an English question
+        ("en", "ソファを捨てたい"),  # the Japanese words a learner knows
+        ("vi", "Thank you so much!"),  # short
+        ("ja", "Maria Santos da Silva, 090-1234-5678"),
+        ("ja-easy", "じゅうみんひょうを とりたいです。どこに いけば いいですか"),
+        ("zh-hant", "我想知道怎么办理住民票"),  # Chinese either way
+    ],
+)
+def test_short_ambiguous_or_japanese_in_disguise_keeps_the_residents_language(setting, text):
+    assert written_in(text, setting) == setting
+
+
+def test_no_language_known_means_japanese():
+    assert written_in("住民票がほしい", "") == "ja"

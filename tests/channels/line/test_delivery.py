@@ -348,7 +348,7 @@ def test_deferred_calls_run_in_order_unless_cancelled():
 
 
 @pytest.mark.parametrize("state", ["waiting", "staff"])
-def test_bot_is_silent_on_line_while_a_person_holds_the_conversation(line_api, faq, slept, state):
+def test_on_line_the_bot_does_not_answer_while_a_person_holds_the_conversation(line_api, faq, slept, state):
     process(faq.municipality, text_event("人と話したいです", user=USER))
     conversation = Conversation.objects.get()
     assert conversation.state == "waiting" and Ticket.objects.count() == 1
@@ -356,9 +356,14 @@ def test_bot_is_silent_on_line_while_a_person_holds_the_conversation(line_api, f
     before = len(line_api.delivered())
     stored = process(faq.municipality, text_event("ソファを捨てたい", user=USER))
     assert stored.processed_at is not None
-    assert len(line_api.delivered()) == before  # no reply, no push: the person answers
+    # Not answered (the person answers); the resident is told once, by the reply token, that it arrived.
+    [received] = Message.objects.filter(event=stored, direction="out")
+    assert received.kind == "received" and "受付センター" not in received.text
+    assert len(line_api.delivered()) == before + 1
     assert Message.objects.filter(event=stored, direction="in").exists()  # kept for the console
-    assert not Message.objects.filter(event=stored, direction="out").exists()
+    again = process(faq.municipality, text_event("まだですか", user=USER))
+    assert not Message.objects.filter(event=again, direction="out").exists()
+    assert len(line_api.delivered()) == before + 1
     assert Ticket.objects.count() == 1
 
 
