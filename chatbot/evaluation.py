@@ -15,9 +15,11 @@ Definitions (``summarise``):
 * ``hit@1``, ``hit@3``: a grade-2 entry among the first k, over queries that have one;
 * ``mrr@10``: 1/rank of the first grade-2 entry in the first 10 (0 if none), same queries;
 * ``recall@10``: share of all graded entries (1 or 2) found in the first 10, over queries with any;
-* ``answered_share``: answered queries / all queries;
-* ``answered_precision``: answered with a grade-2 entry / answered;
+* ``answered_share``: answered queries / all graded queries;
+* ``answered_precision``: answered with a grade-2 entry / answered (graded queries);
 * ``handoff_on_unanswerable``: handed off / queries with ``relevant == {}``;
+* graded: an ordinary question with no ``relevant`` (``"expect": "ordinary"``, as in the beyond-FAQ
+  sets, kept only to count false alarms) is ungraded and left out of the three figures above;
 * ``answered_wrong_rate``: answered with an entry that is not grade 2 / queries that have a grade-2 entry
   (what a resident with an answerable question lives through as a confident wrong answer);
 * ``self_resolved``: answered right, or asked back with a grade-2 entry among the choices / the same queries;
@@ -68,6 +70,11 @@ class Query:
     @property
     def answerable(self) -> bool:
         return bool(self.relevant)
+
+    @property
+    def graded(self) -> bool:
+        """False for an ordinary question nobody graded (only its false alarms are counted)."""
+        return bool(self.relevant) or self.expect != "ordinary"
 
 
 @dataclass
@@ -221,6 +228,8 @@ def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = Non
             hit3.append(float(bool(best & set(top[:3]))))
             rank = next((i + 1 for i, ext in enumerate(top) if ext in best), None)
             mrr.append(1.0 / rank if rank else 0.0)
+        if not q.graded:
+            continue
         if q.relevant:
             recall.append(len(set(top) & set(q.relevant)) / len(q.relevant))
         else:
@@ -238,9 +247,9 @@ def summarise(outcomes: Sequence[Outcome], decisions: Sequence[str] | None = Non
                 decision == "ask_back" and bool(best & set(top[:ASK_BACK_CHOICES]))
             )
     latencies = [o.latency_ms - (o.model_latency_ms or 0.0) for o in outcomes]
-    n = len(outcomes)
+    n = sum(o.query.graded for o in outcomes)
     return {
-        "queries": n,
+        "queries": len(outcomes),
         "hit@1": _mean(hit1),
         "hit@3": _mean(hit3),
         "recall@10": _mean(recall),

@@ -415,20 +415,32 @@ def other_municipality(text: str, own_names: tuple[str, ...]) -> str:
 # --- a request about the resident's own records ------------------------------------------------------
 MINE = re.compile(
     r"(私|わたし|僕|ぼく|俺|おれ|自分|うち|我が家|わが家|家族|息子|娘|子ども|子供|うちの子|母|父|夫|妻|主人|嫁)の|うち(は|って|も)|"
-    r"(出した|送った|提出した|申請した|申し込んだ|払った|支払った|届けた|郵送した)|"
-    r"\b(my|mine|our|i (sent|applied|paid|submitted))\b|我的|我家|我(交|寄|申请|申請)|của tôi|tôi đã (gửi|nộp)|"
-    r"\b(meu|minha|meus|minhas|mi|mis)\b|내 |제 |\bko\b|मेरो|saya (sudah|telah)|ของฉัน|ของผม|\bmon\b|\bma\b|\bmes\b"
+    r"(出した|送った|提出した|申請した|申し込んだ|頼んだ|払った|支払った|届けた|郵送した)|"
+    r"\b(my|mine|our|i (sent|applied|paid|submitted))\b|我的|我家|我(交|寄|申请|申請)|"
+    r"của (tôi|em|mình)|nhà (tôi|em|mình)|tôi đã (gửi|nộp)|"
+    r"\b(meu|minha|meus|minhas|mi|mis)\b|\bme (depositaron|pagaron)\b|\bquanto (eu|vou|tenho)\b|"
+    r"내 |제 |\bko\b|मेरो|saya (sudah|telah)|ของฉัน|ของผม|\bmon\b|\bma\b|\bmes\b"
 )
 CHECK = re.compile(
     r"どうなって|届いてる|届いてない|届いた|届いていない|受理|審査|決まり?ましたか|決まった|いくら(です|に|\?|？|$)|いくら[?？]?$|"
-    r"何回目|確認して|調べて|有効(です)?か|間違って|払えてる|払った(か|の)|残ってる|登録されて|まだ(来|届|で)|出てますか|"
-    r"\b(owe|status|received|approved|processed|result|how much (is|do) (my|i))\b|审核|審核|办完|辦完|到哪|"
-    r"là gì|đến đâu|đã nhận|receberam|recebeu|aprovad|cuánto debo|recibieron|natanggap|पुग्यो|sudah diterima|ได้รับ|"
-    r"처리|받았|얼마"
+    r"いくら\s*(もらえ|払|納め)|何番|何回目|確認して|調べて|有効(です)?か|間違って|払えてる|払った(か|の)|残ってる|登録されて|"
+    r"まだ(来|届|で)|出てますか|発行(された|されました|済)|でき(あが|上が)って|できてますか|反映(されて|され)|処理(されて|済)|"
+    r"\b(owe|status of|application status|received|approved|processed|result|how much (is|do) (my|i))\b|went through|"
+    r"\bbeen (processed|issued|approved|sent|paid)\b|审核|審核|办完|辦完|办好|辦好|到哪|是多少|"
+    r"là gì|đến đâu|đã nhận|đã .{0,20}chưa|receberam|recebeu|aprovad|\bpagar\b|cuánto debo|recibieron|natanggap|पुग्यो|"
+    r"sudah diterima|ได้รับ|เท่าไหร่|เท่าไร|처리|받았|얼마"
+)
+# Saying a record is wrong, or that money has not arrived, is about one's own case on its own.
+OWN_CASE = re.compile(
+    r"(金額|税額|額|内容|名前|氏名|住所|通知書?).{0,8}(間違|まちが|違って|ちがって|おかしい)|"
+    r"まだ(振り込|振込|入金|支給|届い|来て)(まれ)?(て)?(い)?ない|"
+    r"\b(amount|bill|notice) (on my .{0,30})?(is|was) (wrong|incorrect)\b|"
+    r"(金额|金額).{0,4}(不对|不對|错|錯)|금액이 (틀|이상)|\bvalor (est[áa] )?errado\b|số tiền .{0,10}sai",
+    re.IGNORECASE,
 )
 
 
 def about_own_records(text: str) -> bool:
     """Whether the message asks about the resident's own case ("うちの住民税いくら？", "did you receive my form?")."""
     clean = unicodedata.normalize("NFKC", text)
-    return bool(MINE.search(clean) and CHECK.search(clean))
+    return bool(OWN_CASE.search(clean) or (MINE.search(clean) and CHECK.search(clean)))

@@ -88,6 +88,16 @@ def test_no_answers_and_no_unanswerable_queries_give_null_not_zero():
     assert result["mrr@10"] == 0.5
 
 
+def test_ungraded_ordinary_questions_count_only_as_false_alarms_not_as_wrong_answers():
+    ungraded = outcome("o1", {}, ["a"], "answer")
+    ungraded.query.expect = "ordinary"
+    result = evaluation.summarise([outcome("q1", {"a": 2}, ["a"], "answer"), ungraded])
+    assert result["queries"] == 2
+    assert result["answered_precision"] == 1.0  # the ungraded answer is neither right nor wrong
+    assert result["answered_share"] == 1.0
+    assert result["handoff_on_unanswerable"] is None
+
+
 def test_choose_thresholds_maximises_answers_at_the_target_precision():
     outcomes = [
         outcome("o1", {"a": 2}, ["a", "b"], "answer", scores=[0.9, 0.1]),
