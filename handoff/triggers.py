@@ -1,4 +1,7 @@
-"""Words that mean "let me talk to a person" or a sensitive topic, in the supported languages."""
+"""Words that mean "let me talk to a person", or "thanks, OK" after staff helped, in the supported languages.
+
+Danger (suicide, violence, a medical emergency, ...) is recognised by ``chatbot.intents``, not here.
+"""
 
 from __future__ import annotations
 
@@ -62,80 +65,6 @@ ASK_FOR_PERSON = [
     "parler à un agent",
 ]
 
-SENSITIVE = [
-    "死にたい",
-    "自殺",
-    "消えたい",
-    "殺される",
-    "殴られ",
-    "暴力",
-    "虐待",
-    "ＤＶ",
-    "dv被害",
-    "ストーカー",
-    "助けて",
-    "救急",
-    "火事",
-    "人が倒れ",
-    "家族が倒れ",
-    "倒れて動かな",
-    "意識がない",
-    "意識が無い",
-    "息をしてい",
-    "リストカット",
-    "suicide",
-    "kill myself",
-    "want to die",
-    "domestic violence",
-    "abuse",
-    "being beaten",
-    "emergency",
-    "hurt myself",
-    "being abused",
-    "自杀",
-    "想死",
-    "家暴",
-    "虐待",
-    "자살",
-    "죽고 싶",
-    "가정폭력",
-    "tự tử",
-    "muốn chết",
-    "bạo lực gia đình",
-    "suicídio",
-    "violência doméstica",
-    "suicidio",
-    "violencia doméstica",
-    "magpakamatay",
-    "आत्महत्या",
-    "bunuh diri",
-    "kekerasan dalam rumah tangga",
-    "ฆ่าตัวตาย",
-    "suicider",
-    "violence conjugale",
-]
-
-
-# Everyday questions that contain a sensitive word but are not emergencies: removed before matching.
-NOT_SENSITIVE = [
-    "救急医療",
-    "休日救急",
-    "救急箱",
-    "救急の日",
-    "救急講習",
-    "救命講習",
-    "火事の罹災",
-    "罹災証明",
-    "emergency shelter",
-    "emergency evacuation",
-    "emergency kit",
-    "emergency supplies",
-    "emergency drill",
-    "emergency information",
-    "emergency alert",
-    "emergency contact card",
-]
-
 # Short thanks or "OK" after staff have helped: never a reason for another hand-off.
 ACKNOWLEDGEMENTS = [
     "ありがとう",
@@ -176,21 +105,12 @@ def _norm(text: str) -> str:
 
 
 _PERSON = [_norm(p) for p in ASK_FOR_PERSON]
-_SENSITIVE = [_norm(p) for p in SENSITIVE]
-_NOT_SENSITIVE = [_norm(p) for p in NOT_SENSITIVE]
 _ACK = [_norm(p) for p in ACKNOWLEDGEMENTS]
 
 
 def asks_for_person(text: str) -> bool:
     t = _norm(text)
     return any(p in t for p in _PERSON)
-
-
-def is_sensitive(text: str) -> bool:
-    t = _norm(text)
-    for phrase in _NOT_SENSITIVE:
-        t = t.replace(phrase, " ")
-    return any(p in t for p in _SENSITIVE)
 
 
 def is_acknowledgement(text: str) -> bool:

@@ -64,6 +64,22 @@ def test_general_questions_are_not_about_ones_own_records(text):
     assert not rules.about_own_records(text)
 
 
-@pytest.mark.parametrize("text", ["脳卒中の予防教室はありますか", "中风后的康复有补助吗", "火災報知器の補助は？"])
+@pytest.mark.parametrize("text", ["もう死にたい", "夫から暴力を受けています", "父が倒れて意識がない", "I want to die"])
+def test_danger_said_in_so_many_words_is_sure(text):
+    assert crisis.kind_of(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "脳卒中の予防教室はありますか",
+        "中风后的康复有补助吗",
+        "火災報知器の補助は？",
+        "道路に木が倒れています",
+        "休日救急診療所はどこですか",
+        "Where is the emergency shelter?",
+        "罹災証明の申請",
+    ],
+)
 def test_everyday_words_near_danger_are_not_sure_words(text):
     assert crisis.kind_of(text) == ""

@@ -90,21 +90,6 @@ def test_ordinary_questions_do_not_ask_for_a_person(text):
     assert not triggers.asks_for_person(text)
 
 
-@pytest.mark.parametrize(
-    "text", ["もう死にたい", "夫から暴力を受けています", "父が倒れて意識がない", "I want to kill myself"]
-)
-def test_sensitive_topics_are_recognised(text):
-    assert triggers.is_sensitive(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["道路に木が倒れています", "休日救急診療所はどこですか", "Where is the emergency shelter?", "罹災証明の申請"],
-)
-def test_everyday_questions_with_a_sensitive_word_are_not_emergencies(text):
-    assert not triggers.is_sensitive(text)
-
-
 # --- the bot does not answer while a person holds the conversation (it says once that messages arrive) --
 
 
