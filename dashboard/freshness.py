@@ -1,4 +1,5 @@
-"""Content freshness: FAQ entries due for review or expiring, and cited homepage pages that changed.
+"""Content freshness: FAQ entries due for review or expiring, cited homepage pages that changed, and
+answers whose facts differ from the homepage's (``contradictions``).
 
 Each function returns a ``Table`` (``extra["ids"]`` holds the FAQ primary key of each row, for links).
 """
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from conversations.models import Municipality
 from faq.models import FAQ, Page, resolve_url
 
+from .contradictions import contradicting_facts
 from .tables import Column, Table
 
 REVIEW_AFTER_DAYS = 365
@@ -146,4 +148,5 @@ CONTENT_TABLES: dict[str, Callable[[Municipality], Table]] = {
     "review_due": review_due,
     "expiring": expiring,
     "changed_sources": changed_sources,
+    "contradicting_facts": contradicting_facts,
 }

@@ -11,6 +11,10 @@ appear in the sources as a number.
 
 Numbers the model adds as layout are not facts: citations ``[1]``, masked personal data
 ``[PHONE_1]`` and list numbers at the start of a line.
+
+``locate`` gives the same facts with where each stands in the normalised text, and ``days`` reads
+days of the week (「月曜日〜金曜日と第2日曜日」 is ``days mon,tue,wed,thu,fri,2sun``): content
+freshness (``dashboard.contradictions``) compares an FAQ answer's facts with the homepage's.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from conversations import masking
 
@@ -128,11 +133,30 @@ def _time(half: str | None, hour: str, minute: str | None) -> str | None:
     return f"time {h:02d}:{m:02d}"
 
 
+@dataclass(frozen=True)
+class Found:
+    """One fact: canonical (``address 5-20-1``), as written, and where it stands in the normalised text."""
+
+    fact: str
+    written: str
+    start: int
+    end: int
+
+    @property
+    def kind(self) -> str:
+        return self.fact.partition(" ")[0]
+
+
 def read(text: str) -> tuple[list[tuple[str, str]], set[str]]:
     """The facts of ``text`` as (canonical, as written), and every number in it (for the leftovers)."""
+    normalised, found = locate(text)
+    return [(f.fact, f.written) for f in found], {_number(n) for n in _NUMBER.findall(normalised)}
+
+
+def locate(text: str) -> tuple[str, list[Found]]:
+    """``text`` normalised, and its facts with their places in it (in the order they are read)."""
     text = normalise(text)
-    numbers = {_number(n) for n in _NUMBER.findall(text)}
-    found: list[tuple[str, str]] = []
+    found: list[Found] = []
     taken = list(text)
 
     def claim(match: re.Match, *facts: str | None) -> None:
@@ -140,7 +164,7 @@ def read(text: str) -> tuple[list[tuple[str, str]], set[str]]:
         if not facts_kept:
             return
         for fact in facts_kept:
-            found.append((fact, match.group(0).strip()))
+            found.append(Found(fact, match.group(0).strip(), match.start(), match.end()))
         for i in range(match.start(), match.end()):
             taken[i] = " "
 
@@ -151,7 +175,8 @@ def read(text: str) -> tuple[list[tuple[str, str]], set[str]]:
     # Phone numbers, postal codes and other personal-data shapes first (conversations.masking's patterns).
     for item in masking.find(text):
         if item.kind in ("PHONE", "POSTCODE", "MY_NUMBER", "NUMBER", "CARD"):
-            found.append((f"{item.kind.lower()} {re.sub(r'[^0-9]', '', item.value)}", item.value))
+            digits = re.sub(r"[^0-9]", "", item.value)
+            found.append(Found(f"{item.kind.lower()} {digits}", item.value, item.start, item.end))
             taken[item.start : item.end] = " " * (item.end - item.start)
 
     scan(_DATE_YMD, lambda m: claim(m, f"year {m.group(1)}", f"date {int(m.group(2))}-{int(m.group(3))}"))
@@ -187,10 +212,52 @@ def read(text: str) -> tuple[list[tuple[str, str]], set[str]]:
     scan(_ORDINAL, lambda m: claim(m, f"ordinal {_number(m.group(1))}"))
     scan(_COUNT, lambda m: claim(m, f"count {_number(m.group(1))} {_UNIT_SAME.get(m.group(2), m.group(2))}"))
     scan(_NUMBER, lambda m: claim(m, f"number {_number(m.group(0))}"))
-    return found, numbers
+    return text, found
 
 
-def _implied(fact: str) -> Iterable[str]:
+_WEEK = "月火水木金土日"
+_DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_WORD = r"(?:[月火水木金土日]曜日?|平日|土日|毎日)"
+_NTH = r"(?:第\s*\d(?:\s*[・、,]\s*第?\s*\d)*\s*)"
+_DAY_SEP = r"\s*(?:〜|~|から|・|、|,|と|及び|および)\s*(?:毎月\s*)?"
+_DAYS = re.compile(
+    rf"(?:毎月\s*)?{_NTH}?{_DAY_WORD}(?:{_DAY_SEP}{_NTH}?{_DAY_WORD})*"
+    # 「月〜金」「土・日」: single-letter days, only two or more together
+    rf"|(?<![\d年月])[月火水木金土日]\s*(?:〜|~|・)\s*[月火水木金土日](?:曜日?)?(?![\d])"
+)
+_DAY_PART = re.compile(rf"(〜|~|から)?\s*(?:毎月\s*)?({_NTH})?([月火水木金土日])(?:曜日?)?|(平日)|(土日)|(毎日)")
+
+
+def days(text: str) -> list[Found]:
+    """Days of the week in ``text`` (normalised): each run of days one fact, e.g. 「月曜日〜土曜日」 is
+    ``days mon,tue,wed,thu,fri,sat``, 「平日と第2日曜日」 ``days mon,tue,wed,thu,fri,2sun``."""
+    text = normalise(text)
+    found = []
+    for match in _DAYS.finditer(text):
+        picked: list[str] = []
+        previous: int | None = None
+        for part in _DAY_PART.finditer(match.group(0)):
+            ranged, nth, day, weekdays, weekend, every = part.groups()
+            if weekdays or weekend or every:
+                span = range(0, 5) if weekdays else range(5, 7) if weekend else range(0, 7)
+                picked += [_DAY_CODES[i] for i in span]
+                previous = None
+                continue
+            index = _WEEK.index(day)
+            if nth:
+                picked += [f"{n}{_DAY_CODES[index]}" for n in re.findall(r"\d", nth)]
+            elif ranged and previous is not None:
+                picked += [_DAY_CODES[i % 7] for i in range(previous + 1, previous + 1 + (index - previous) % 7)]
+            else:
+                picked.append(_DAY_CODES[index])
+            previous = None if nth else index
+        codes = sorted(set(picked), key=lambda c: (c[0].isdigit(), _DAY_CODES.index(c.lstrip("0123456789")), c))
+        if codes:
+            found.append(Found("days " + ",".join(codes), match.group(0).strip(), match.start(), match.end()))
+    return found
+
+
+def implied(fact: str) -> Iterable[str]:
     """What a source fact also says: 4月1日 says 4月 and 1日; 1丁目2番3号 says 1丁目 and 1丁目2番."""
     kind, _, value = fact.partition(" ")
     yield fact
@@ -212,7 +279,7 @@ def unsourced(answer: str, sources: str) -> list[str]:
     """The facts of ``answer`` (as written) that ``sources`` do not hold; empty when every one is sourced."""
     answer_facts, _ = read(answer)
     source_facts, source_numbers = read(sources)
-    held = {implied for fact, _written in source_facts for implied in _implied(fact)}
+    held = {also for fact, _written in source_facts for also in implied(fact)}
     missing: list[str] = []
     for fact, written in answer_facts:
         kind, _, value = fact.partition(" ")
