@@ -208,7 +208,8 @@
       ? target.previousElementSibling : target).scrollIntoView({ block: "start" });
     field.focus({ preventScroll: true });
   }
-  keepPlace();
+  // After the load: the browser's own scroll to the #fragment comes first and would undo ours.
+  window.addEventListener("load", keepPlace);
 
   if (!queueRegion && !threadRegion && !queueRowsUrl) return; // the login page: nothing to keep fresh
 
