@@ -392,12 +392,16 @@ ROMAN_PLACE = re.compile(r"\b(" + "|".join(ROMAN) + r")\b(?:[- ](?:city|ward|shi
 # Words that mean the resident moves or moved between cities: the question is then this city's.
 MOVING = re.compile(r"引っ?越|転入|転出|転居|から来|へ行く予定|moving|moved|move (to|from)|transfer", re.IGNORECASE)
 LEVEL_SUFFIX = re.compile(r"[都道府県市区町村]$")
+# ...unless it asks about the other city's own rules ("大阪市に引っ越すけど、向こうのごみの分別は？").
+THERE = re.compile(
+    r"向こう(の|で|では)|あっち(の|で)|引っ?越し先|転居先|\b(over there|my new (city|town))\b", re.IGNORECASE
+)
 
 
 def other_municipality(text: str, own_names: tuple[str, ...]) -> str:
     """The other municipality the question is about ("横浜市"), or "" (ours, none, or moving between them)."""
     clean = unicodedata.normalize("NFKC", text)
-    if MOVING.search(clean):
+    if MOVING.search(clean) and not THERE.search(clean):
         return ""
     own = {LEVEL_SUFFIX.sub("", name.strip()).lower() for name in own_names if name}
     for match in JAPANESE_PLACE.finditer(clean):

@@ -83,3 +83,15 @@ def test_danger_said_in_so_many_words_is_sure(text):
 )
 def test_everyday_words_near_danger_are_not_sure_words(text):
     assert crisis.kind_of(text) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("横浜市の粗大ごみの出し方は？", "横浜市"),
+        ("名古屋市に転居する予定です。転出の手続きは？", ""),  # moving away: this city's procedure
+        ("名古屋市に転居するけど、向こうの保育園の申し込みは？", "名古屋市"),  # the other city's own rules
+    ],
+)
+def test_another_municipality(text, other):
+    assert rules.other_municipality(text, ("みほん市", "Mihon", "mihon")) == other
