@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chatbot.admin_views import calibration_view, try_view
 from conversations.models import Municipality
-from dashboard.admin_views import link_view, unanswered_view
+from dashboard.admin_views import draft_view, link_view, unanswered_view
 from faq.models import FAQ
 
 
@@ -33,6 +33,7 @@ class MadoguchiAdminSite(admin.AdminSite):
             path("faq/faq/try/", faq_page(try_view), name="faq_faq_try"),
             path("faq/faq/unanswered/", faq_page(unanswered_view), name="faq_faq_unanswered"),
             path("faq/faq/unanswered/link/", faq_page(link_view), name="faq_faq_unanswered_link"),
+            path("faq/faq/unanswered/draft/", faq_page(draft_view), name="faq_faq_unanswered_draft"),
             path(
                 "conversations/municipality/<path:object_id>/calibrate/",
                 self.admin_view(

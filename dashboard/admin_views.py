@@ -2,6 +2,12 @@
 
 An editor page of the FAQ admin (``config.admin`` serves it at ``admin/faq/faq/unanswered/``).
 Which questions are unanswered is ``dashboard.unanswered`` alone, as on the dashboard.
+
+"Create FAQ from this" is draft, review, publish: ``draft_view`` opens the FAQ add form prefilled (the
+question in Japanese, the category, department and next free external id of the closest entry's
+category, status draft); once the editor saves it, ``settle`` (on ``faq.signals.drafted_from_questions``)
+teaches the new entry the residents' wordings and takes the questions off the list; the entry's page
+says it is a draft and offers "Publish".
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from conversations.masking import mask
 from conversations.models import AnswerLog, Municipality
-from faq import learning
+from faq import learning, retrieval
+from faq.ids import suggest_external_id
 from faq.models import FAQ, LearnedPhrasing
 from faq.views import READ_ROLES, WRITE_ROLES, cities, editor_context, require_cities
+from languages import registry
 
 from . import unanswered
 
@@ -140,12 +149,7 @@ def link_view(model_admin, request):
     if faq is None:
         messages.error(request, _("No FAQ entry %(id)s in this municipality.") % {"id": external_id or "—"})
         return redirect(_back(request))
-    ids = [int(v) for v in request.POST.getlist("log") if v.isdigit()]
-    logs = AnswerLog.objects.filter(pk__in=ids, municipality=municipality, handled_at__isnull=True)
-    texts = {q.text for q in unanswered.questions(logs)}
-    for text in texts:
-        learning.learn(faq, text, source=LearnedPhrasing.Source.EDITOR, user=request.user)
-    handled = logs.update(handled_at=timezone.now())
+    handled = settle(faq, _log_ids(request.POST.getlist("log")), request.user)
     messages.success(
         request,
         _("Linked %(n)s question(s) to %(id)s. The bot learns their wording; they leave this list.")
@@ -154,20 +158,105 @@ def link_view(model_admin, request):
     return redirect(_back(request))
 
 
+def settle(faq: FAQ, log_ids: list[int], user) -> int:
+    """The questions of ``log_ids`` are answered by ``faq``: its entry learns their wordings (masked) and
+    they leave the unanswered list. Only open logs of the entry's municipality count; returns how many."""
+    logs = AnswerLog.objects.filter(pk__in=log_ids, municipality_id=faq.municipality_id, handled_at__isnull=True)
+    for text in {q.text for q in unanswered.questions(logs)}:
+        learning.learn(faq, text, source=LearnedPhrasing.Source.EDITOR, user=user)
+    return logs.update(handled_at=timezone.now())
+
+
+def on_drafted(sender, *, faq: FAQ, log_ids: list[int], user, **kwargs) -> None:
+    """``faq.signals.drafted_from_questions``: an editor saved the entry "Create FAQ from this" began."""
+    settle(faq, log_ids, user)
+
+
+def _log_ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit() and len(v) < 19][:MAX_LOG_ROWS]
+
+
+def draft_view(model_admin, request):
+    """ "Create FAQ from this": the FAQ add form, prefilled from the questions and the closest entry."""
+    allowed = require_cities(request, WRITE_ROLES)
+    number = request.GET.get("municipality", "")
+    municipality = allowed.filter(pk=number).first() if number.isdigit() else None
+    log_ids = _log_ids(request.GET.getlist("log"))
+    logs = AnswerLog.objects.filter(pk__in=log_ids, municipality=municipality, handled_at__isnull=True)
+    found = unanswered.questions(logs) if municipality else []
+    if not found:
+        messages.warning(request, _("These questions were already dealt with."))
+        return redirect("admin:faq_faq_unanswered")
+    draft = prefill(municipality, found)
+    if draft.pop("untranslated", ""):
+        messages.warning(
+            request,
+            _(
+                "The residents asked in %(language)s and no Japanese translation is stored: write the question "
+                "in Japanese. Their own wording is kept: the entry learns it when you save."
+            )
+            % {"language": registry.staff_name(found[0].language)},
+        )
+    params = {**draft, "municipality": municipality.pk, "status": FAQ.Status.DRAFT}
+    params["from_questions"] = ",".join(str(q.log_id) for q in found)
+    return redirect(reverse("admin:faq_faq_add") + "?" + urlencode(params))
+
+
+def prefill(municipality: Municipality, found: list[unanswered.Question]) -> dict[str, str]:
+    """The draft's question (in Japanese when a translation is stored), category, department and external id.
+
+    The category and department are the closest entry's: the best FAQ candidate the bot found for the
+    questions, else the best for the question searched now. ``untranslated`` names a foreign question
+    with no Japanese translation (the draft then starts from the resident's words)."""
+    typed = Counter(q.text for q in found).most_common(1)[0][0]
+    first = next(q for q in found if q.text == typed)
+    question, untranslated = typed, ""
+    if not registry.reads_japanese(first.language or "ja"):
+        japanese = _japanese_of(first)
+        question, untranslated = (japanese, "") if japanese else (typed, first.language)
+    closest = _closest_faq(municipality, found, question)
+    category = closest.category if closest else ""
+    return {
+        "question": question,
+        "category": category,
+        "department": closest.department if closest else "",
+        "external_id": suggest_external_id(municipality, category),
+        "untranslated": untranslated,
+    }
+
+
+def _japanese_of(question: unanswered.Question) -> str:
+    log = AnswerLog.objects.select_related("message").filter(pk=question.log_id).first()
+    message = log.message if log else None
+    if message is not None and message.translation_language == "ja" and message.translation.strip():
+        return mask(" ".join(message.translation.split()))
+    return ""
+
+
+def _closest_faq(municipality: Municipality, found: list[unanswered.Question], question: str) -> FAQ | None:
+    scored = [
+        (float(c.get("score") or 0.0), c.get("id"))
+        for q in found
+        for c in q.candidates
+        if c.get("kind") == "faq" and str(c.get("id", "")).isdigit()
+    ]
+    if not scored:
+        scored = [(c.score, c.id) for c in retrieval.search(municipality, question, k=5) if c.kind == "faq"]
+    for _score, pk in sorted(scored, key=lambda t: -t[0]):
+        faq = FAQ.objects.filter(municipality=municipality, pk=pk).first()
+        if faq is not None:
+            return faq
+    return None
+
+
 def _back(request) -> str:
     back = request.POST.get("next", "")
     return back if back.startswith("/admin/") else reverse("admin:faq_faq_unanswered")
 
 
 def create_faq_url(gap: Gap) -> str:
-    params = {
-        "municipality": gap.municipality.pk,
-        "question": gap.question,
-        "status": "draft",
-    }
-    if gap.variants:
-        params["alt_questions"] = "\n".join(gap.variants)
-    return reverse("admin:faq_faq_add") + "?" + urlencode(params)
+    params = [("municipality", gap.municipality.pk), *(("log", pk) for pk in gap.log_ids)]
+    return reverse("admin:faq_faq_unanswered_draft") + "?" + urlencode(params)
 
 
 def unanswered_view(model_admin, request):

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,10 +28,18 @@ from llm import client as llm_client
 
 from . import learning, views
 from .forms import FAQForm
+from .history import FullChanges
 from .models import FAQ, Chunk, FAQTranslation, LearnedPhrasing, Page
+from .signals import drafted_from_questions
 
 EXPIRING_DAYS = 30
 REVIEW_AFTER_DAYS = 365
+PUBLISH = "_publish"  # the draft page's "Publish" button
+FROM_QUESTIONS = "from_questions"  # the add form's answer logs, when "Create FAQ from this" opened it
+
+
+def _question_ids(value: str) -> list[int]:
+    return [int(v) for v in value.split(",") if v.isdigit() and len(v) < 19][:5000]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -211,6 +220,9 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         ),
     ]
     history_list_display = ["status"]
+    object_history_template = "faq/admin/history.html"
+    object_history_list_template = "faq/admin/history_list.html"
+    change_form_template = "faq/admin/change_form.html"
 
     def get_queryset(self, request):
         hits = (
@@ -266,10 +278,45 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url) if url else "-"
 
     def save_model(self, request, obj, form, change):
-        if form.cleaned_data.get("confirm_review"):
+        publishing = PUBLISH in request.POST and obj.status == FAQ.Status.DRAFT
+        if publishing:
+            obj.status = FAQ.Status.PUBLISHED
+            obj._change_reason = str(_("published after review"))
+        if form.cleaned_data.get("confirm_review") or publishing:  # publishing a draft is its review
             obj.last_reviewed_by = request.user
             obj.last_reviewed_at = timezone.now()
         super().save_model(request, obj, form, change)
+
+    # -- draft, review, publish: an entry made from unanswered questions ("Create FAQ from this") or saved as a
+    #    draft lands on its own page, which says it is a draft and offers "Publish".
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        drafted_from = _question_ids(request.GET.get(FROM_QUESTIONS, ""))
+        extra_context = {**(extra_context or {}), "drafted_from": len(drafted_from), "publish_name": PUBLISH}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        drafted_from = _question_ids(request.GET.get(FROM_QUESTIONS, ""))
+        if drafted_from:
+            drafted_from_questions.send(FAQ, faq=obj, log_ids=drafted_from, user=request.user)
+        if obj.status == FAQ.Status.DRAFT and not {"_addanother", "_popup"} & set(request.POST):
+            self.message_user(
+                request,
+                _("%(id)s is saved as a draft: residents do not get it yet. Review it, then publish it.")
+                % {"id": obj.external_id},
+                messages.WARNING,
+            )
+            return redirect(reverse("admin:faq_faq_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if PUBLISH in request.POST and obj.status == FAQ.Status.PUBLISHED:
+            self.message_user(
+                request,
+                _("%(id)s is published: the bot answers with it from now on.") % {"id": obj.external_id},
+                messages.SUCCESS,
+            )
+            return redirect(reverse("admin:faq_faq_change", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     # -- bulk actions: only on entries of municipalities the user may edit; saved one by one
     #    so every change lands in the history.
@@ -358,6 +405,9 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     def history_view(self, request, object_id, extra_context=None):
         self._history_target(request, object_id)
         return super().history_view(request, object_id, extra_context)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return FullChanges(self.model, historical_record)  # every change whole, not cut to 100 characters
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         obj = self._history_target(request, object_id)

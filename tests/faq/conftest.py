@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from faq import retrieval
 
@@ -14,3 +15,11 @@ def fresh_index(settings):
     retrieval.registry.forget()
     yield
     retrieval.registry.forget()
+
+
+@pytest.fixture
+def english_admin(client):
+    """Assertions read English texts: the test process and every admin request of ``client`` use English."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield client
