@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -367,7 +368,12 @@ def _bucket_labels() -> dict[str, str]:
 
 
 def response_times(f: Filters) -> list[tuple[datetime, timedelta | None]]:
-    """(opened at, time to the first staff reply or None) for each ticket opened in the period.
+    """(opened at, time to the first staff reply or None) for each ticket opened in the period."""
+    return [(opened, waited) for _pk, opened, waited in first_replies(f)]
+
+
+def first_replies(f: Filters) -> list[tuple[int, datetime, timedelta | None]]:
+    """(ticket, opened at, time to the first staff reply or None) for each ticket opened in the period.
 
     The ticket's ``first_response_at`` when the console recorded it, else the first staff message in
     the conversation after the ticket was opened.
@@ -383,11 +389,45 @@ def response_times(f: Filters) -> list[tuple[datetime, timedelta | None]]:
         ):
             staff_replies[conversation_id].append(created_at)
     out = []
-    for _pk, conversation_id, opened, first in rows:
+    for pk, conversation_id, opened, first in rows:
         if first is None:
             first = next((t for t in staff_replies[conversation_id] if t >= opened), None)
-        out.append((opened, first - opened if first else None))
+        out.append((pk, opened, first - opened if first else None))
     return out
+
+
+UNREPLIED_SHOWN = 10
+
+
+@dataclass
+class Unreplied:
+    """Hand-offs opened in the period that no staff member has replied to: beside the median reply time,
+    which only the replied ones make, so that a quick median cannot hide many residents left waiting."""
+
+    count: int  # opened in the period, no staff reply yet (open or closed)
+    handoffs: int  # opened in the period
+    waiting: int  # of ``count``, still open
+    oldest_minutes: float | None  # the longest wait of the open ones, until now
+    longest: list[tuple[Ticket, float]]  # the open ones waiting longest, with their wait in minutes
+
+    @property
+    def share(self) -> float | None:
+        return pct(self.count, self.handoffs)
+
+
+def unreplied(f: Filters, now: datetime | None = None) -> Unreplied:
+    now = now or timezone.now()
+    replies = first_replies(f)
+    silent = [pk for pk, _opened, waited in replies if waited is None]
+    still_open = Ticket.objects.filter(pk__in=silent, status=Ticket.Status.OPEN).order_by("created_at", "pk")
+    waits = [(ticket, (now - ticket.created_at).total_seconds() / 60) for ticket in still_open]
+    return Unreplied(
+        count=len(silent),
+        handoffs=len(replies),
+        waiting=len(waits),
+        oldest_minutes=round(waits[0][1], 1) if waits else None,
+        longest=waits[:UNREPLIED_SHOWN],
+    )
 
 
 def first_response(f: Filters) -> Table:

@@ -182,6 +182,7 @@ def overview(request: HttpRequest, slug: str):
     except BadFilters as bad:  # the page with the default period and the form's messages
         f, form, status = bad.filters, bad.form, 400
     report = metrics.build(f)
+    unreplied = metrics.unreplied(f)
     charts = [t.chart_data() for t in report.charts + report.costs]
     qs = query_string(f)
     context = {
@@ -200,6 +201,12 @@ def overview(request: HttpRequest, slug: str):
         "channel_label": dict(Channel.choices).get(f.channel, ""),
         "response_median": duration(report.headline["response_median_minutes"]),
         "response_office": duration(report.headline["response_median_office_minutes"], empty=""),
+        "unreplied": unreplied,
+        "unreplied_oldest": duration(unreplied.oldest_minutes),
+        "unreplied_rows": [
+            {"ticket": t, "waited": duration(minutes), "url": reverse("handoff:ticket", args=[t.pk])}
+            for t, minutes in unreplied.longest
+        ],
         "backlog": pipeline.backlog(municipality.pk),
         "events_url": (
             reverse("admin:conversations_inboundevent_changelist")
