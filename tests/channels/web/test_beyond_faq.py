@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conversations.models import AnswerLog
+from handoff.models import Ticket
 
 from .conftest import post_message
 
@@ -44,7 +45,10 @@ CASES = [
     pytest.param(
         "Meu imposto está errado, podem verificar meu valor?", "pt", "personal_record", "", marks=UNTRANSLATED
     ),
+    pytest.param("hồ sơ xin trợ cấp của tôi đã được duyệt chưa?", "vi", "personal_record", "", marks=UNTRANSLATED),
     ("明日の天気を教えて", "ja", "out_of_scope", ""),
+    ("what's the weather like tomorrow?", "en", "out_of_scope", ""),
+    pytest.param("推荐一家好吃的拉面店", "zh-hans", "out_of_scope", "", marks=UNTRANSLATED),
     ("Recommend a good ramen shop near the station", "en", "out_of_scope", "only help with questions"),
     ("横浜市の粗大ごみの出し方は？", "ja", "other_municipality", "横浜市"),
     ("How do I register my address in Osaka?", "en", "other_municipality", "Osaka"),
@@ -66,3 +70,21 @@ def test_each_kind_gets_its_own_reply_and_never_an_faq_answer(
     assert words in bot[0]["text"]
     if language not in ("ja", "en"):  # the reply is in the resident's language, not Japanese or English
         assert "I " not in bot[0]["text"][:2] and not any("\u3040" <= ch <= "\u30ff" for ch in bot[0]["text"])
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "number"),
+    [
+        ("もう生きるのがつらい、ここから飛び降りたい", "ja", "119"),
+        ("my neighbour collapsed and is not breathing", "en", "119"),
+        ("Chồng tôi đang đánh tôi, tôi sợ lắm", "vi", "110"),
+        ("घरमा आगो लाग्यो, धुवाँ धेरै छ", "ne", "119"),
+    ],
+)
+def test_a_crisis_gets_the_emergency_numbers_and_an_urgent_ticket(
+    client, city, django_capture_on_commit_callbacks, text, language, number
+):
+    bot, log = ask(client, text, language, django_capture_on_commit_callbacks)
+    assert (log.decision, log.reason, log.answered_faq) == ("handoff", "sensitive", None)
+    assert any(number in m["text"] and "110" in m["text"] for m in bot)
+    assert Ticket.objects.get().priority == Ticket.Priority.URGENT
