@@ -162,7 +162,8 @@ def settle(faq: FAQ, log_ids: list[int], user) -> int:
     """The questions of ``log_ids`` are answered by ``faq``: its entry learns their wordings (masked) and
     they leave the unanswered list. Only open logs of the entry's municipality count; returns how many."""
     logs = AnswerLog.objects.filter(pk__in=log_ids, municipality_id=faq.municipality_id, handled_at__isnull=True)
-    for text in {q.text for q in unanswered.questions(logs)}:
+    wordings = Counter(q.text for q in unanswered.questions(logs))  # most asked first, then oldest first
+    for text, _n in wordings.most_common():
         learning.learn(faq, text, source=LearnedPhrasing.Source.EDITOR, user=user)
     return logs.update(handled_at=timezone.now())
 

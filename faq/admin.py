@@ -301,7 +301,7 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         if obj.status == FAQ.Status.DRAFT and not {"_addanother", "_popup"} & set(request.POST):
             self.message_user(
                 request,
-                _("%(id)s is saved as a draft: residents do not get it yet. Review it, then publish it.")
+                _("Saved as a draft (%(id)s): residents do not get it yet. Review it, then publish it.")
                 % {"id": obj.external_id},
                 messages.WARNING,
             )
@@ -312,7 +312,7 @@ class FAQAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         if PUBLISH in request.POST and obj.status == FAQ.Status.PUBLISHED:
             self.message_user(
                 request,
-                _("%(id)s is published: the bot answers with it from now on.") % {"id": obj.external_id},
+                _("Published (%(id)s): the bot answers with it from now on.") % {"id": obj.external_id},
                 messages.SUCCESS,
             )
             return redirect(reverse("admin:faq_faq_change", args=[obj.pk]))

@@ -124,7 +124,7 @@ def test_draft_review_publish_learns_the_wording_and_answers_after_publishing(mu
     faq = FAQ.objects.get(external_id="gomi-008")
     assert saved.status_code == 302 and saved["Location"] == f"{LIST}{faq.pk}/change/"
     page = client.get(saved["Location"]).content.decode()
-    assert 'id="draft-notice"' in page and 'name="_publish"' in page and "saved as a draft" in page
+    assert 'id="draft-notice"' in page and 'name="_publish"' in page and "Saved as a draft (gomi-008)" in page
 
     # The residents' wording (masked) is a phrasing the entry learned from an editor; the questions left the list.
     learned = LearnedPhrasing.objects.get(faq=faq)
@@ -140,7 +140,7 @@ def test_draft_review_publish_learns_the_wording_and_answers_after_publishing(mu
     assert published.status_code == 302
     faq.refresh_from_db()
     assert faq.status == FAQ.Status.PUBLISHED and faq.last_reviewed_by == editor
-    assert "is published" in client.get(published["Location"]).content.decode()
+    assert "Published (gomi-008)" in client.get(published["Location"]).content.decode()
 
     def answered_with_it():
         decision = engine.answer(engine.AnswerRequest(municipality, FIRE_EXTINGUISHER))
