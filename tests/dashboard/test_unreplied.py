@@ -46,4 +46,4 @@ def test_the_overview_lists_the_waiting_hand_offs_with_console_links(seeded, sta
         page = client.get(f"/dashboard/{seeded.city.slug}/", {"start": START, "end": END}).content.decode()
     assert 'data-kpi="unreplied">1<small> / ' in page
     assert f'href="/console/tickets/{silent.pk}/"' in page and 'id="unreplied"' in page
-    assert "still open, waiting up to" in page
+    assert "1 still open, waiting for" in page
