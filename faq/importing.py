@@ -448,19 +448,31 @@ def write_translations(municipality, out: io.TextIOBase, fmt: str) -> int:
 
 
 def clean_translation(row: dict) -> dict:
-    """Model field values of one translation row; ``contact`` is None when the row has no such field."""
-    out: dict = {name: _text(row, name) for name in TRANSLATION_FIELDS}
+    """Model field values of one translation row; ``contact`` is None when the row has no such field.
+    Raises ``RowProblems`` naming every problem and its field."""
+    out: dict = {}
+    problems: list[tuple[str, str]] = []
+    for name in TRANSLATION_FIELDS:
+        try:
+            out[name] = _text(row, name)
+        except ValueError as exc:
+            problems.append((name, str(exc)))
     if "contact" not in row:
         out["contact"] = None
     for name in TRANSLATION_REQUIRED:
-        if not out[name]:
-            raise ValueError(_("%(field)s is missing") % {"field": name})
+        if name in out and not out[name]:
+            problems.append((name, _("%(field)s is missing") % {"field": name}))
     languages = {code for code, _name in settings.LANGUAGES}
-    if out["language"] not in languages or out["language"] == settings.LANGUAGE_CODE:
-        raise ValueError(
-            _("language must be one of %(choices)s")
-            % {"choices": ", ".join(sorted(languages - {settings.LANGUAGE_CODE}))}
+    if out.get("language") and (out["language"] not in languages or out["language"] == settings.LANGUAGE_CODE):
+        problems.append(
+            (
+                "language",
+                _("language must be one of %(choices)s")
+                % {"choices": ", ".join(sorted(languages - {settings.LANGUAGE_CODE}))},
+            )
         )
+    if problems:
+        raise RowProblems(problems)
     return out
 
 
@@ -477,8 +489,8 @@ def import_translations(
             continue
         try:
             values = clean_translation(row)
-        except ValueError as exc:
-            result.errors.append(RowError(line, str(exc)))
+        except RowProblems as exc:
+            result.errors.extend(exc.errors(line))
             continue
         key = (values["external_id"], values["language"])
         if key in seen:
@@ -487,6 +499,7 @@ def import_translations(
                     line,
                     _("%(id)s [%(language)s] repeats line %(line)s")
                     % {"id": key[0], "language": key[1], "line": seen[key]},
+                    "external_id",
                 )
             )
             continue
@@ -498,7 +511,9 @@ def import_translations(
     }
     for line, values in cleaned:
         if values["external_id"] not in faqs:
-            result.errors.append(RowError(line, _("no FAQ with external_id “%(id)s”") % {"id": values["external_id"]}))
+            result.errors.append(
+                RowError(line, _("no FAQ with external_id “%(id)s”") % {"id": values["external_id"]}, "external_id")
+            )
     result.errors.sort(key=lambda e: e.line)
     if strict and result.errors:
         result.written = False

@@ -199,7 +199,7 @@ def test_translations_import_and_export(tmp_path, municipality, make_faq):
     )
     out, err = run_import(tmp_path, municipality, "tr.jsonl", content, "--translations")
     assert "1 created" in out
-    assert "line 2: no FAQ" in err and "line 3: language" in err
+    assert "line 2, external_id: no FAQ" in err and "line 3, language: language" in err
     assert FAQTranslation.objects.get().answer == "Call."
     buffer = io.StringIO()
     call_command(

@@ -56,3 +56,16 @@ def test_a_good_row_still_cleans_to_model_values():
     )
     assert values["alt_questions"] == ["甲", "乙"] and values["status"] == "draft"
     assert values["valid_from"] is None and values["url"] == ""
+
+
+def test_translation_rows_report_every_problem_too(municipality, make_faq):
+    make_faq(municipality, "粗大ごみ", "答え", external_id="gomi-001")
+    csv_text = "external_id,language,question,answer\n,xx,Bulky?,\ngomi-001,en,Bulky?,Call.\nnone-9,en,Q,A\n"
+    result = importing.import_translations(municipality, rows(csv_text))
+    assert {(e.line, e.field) for e in result.errors} == {
+        (2, "external_id"),
+        (2, "answer"),
+        (2, "language"),
+        (4, "external_id"),
+    }
+    assert result.rejected == 2 and result.created == 1
