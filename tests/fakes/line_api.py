@@ -184,6 +184,7 @@ class FakeLineAPI(FakeServer):
         self.default_profile_language: str | None = "ja"  # None: unknown users get 404
         self.bot_user_id = BOT_USER_ID
         self.latency = 0.0  # seconds each reply or push takes (LINE under load; a window for a crash to land in)
+        self.in_flight = 0  # reply and push calls being answered right now (waiting out the latency)
         self.shape_errors: list[str] = []
         self.used_reply_tokens: set[str] = set()
         self.invalid_reply_tokens: set[str] = set()
@@ -230,7 +231,13 @@ class FakeLineAPI(FakeServer):
 
     def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict, dict]:
         if self.latency and path in (REPLY, PUSH):
-            time.sleep(self.latency)  # this server thread only: the slow LINE being simulated
+            with self._lock:
+                self.in_flight += 1
+            try:
+                time.sleep(self.latency)  # this server thread only: the slow LINE being simulated
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
         call = Call(method, path, headers, parse_json(raw)[0], at=time.time())
         status, answer, extra = self._answer(call)
         call.status = status

@@ -148,6 +148,7 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_answers_nothing_twice(stack
     line_api.latency = 0.2  # replies take a while: the kill lands with calls to LINE in flight
     events = burst(post_webhook, 60)
     wait_until(lambda: InboundEvent.objects.filter(processed_at__isnull=False).count() >= 15, timeout=60)
+    wait_until(lambda: line_api.in_flight > 0, timeout=30)  # a reply call open: its event is leased
     stack.worker.kill()  # kill -9 of its process group, with tasks in flight and reserved
     in_flight = InboundEvent.objects.filter(processed_at__isnull=True, lease_until__isnull=False).count()
     assert in_flight >= 1  # the kill hit events being worked on
