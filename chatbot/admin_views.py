@@ -154,7 +154,7 @@ def calibration_view(model_admin, request, object_id: str):
         "proposal": proposal.as_dict() if proposal else None,
         "met": bool(proposal and proposal.choice.met),
         "min_labels": calibration.MIN_LABELS,
-        "target": target,
+        "target": f"{target:.0%}",  # "80%": a share of the answers
         "may_apply": may_apply,
     }
     return TemplateResponse(request, "chatbot/admin/calibration.html", context)
