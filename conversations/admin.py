@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import signals
 from .masking import mask, mask_json
@@ -204,7 +205,7 @@ class EventStatusFilter(admin.SimpleListFilter):
             ("given_up", _("given up (failed)")),
             ("waiting", _("not processed yet")),
             ("retrying", _("failed, will be retried")),
-            ("processed", _("processed")),
+            ("processed", pgettext_lazy("event status", "processed")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
