@@ -1,12 +1,18 @@
-"""Health endpoints: /healthz (the process is up) and /readyz (it can serve; and how many events are stuck)."""
+"""Health endpoints: /healthz (the process is up) and /readyz (it can serve; and how many events are
+stuck); the home page and /favicon.ico."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 import redis
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
 
 from chatbot import pipeline
 from conversations.models import Municipality
@@ -48,6 +54,19 @@ def readyz(request: HttpRequest) -> JsonResponse:
         # "given_up": every attempt failed (the admin lists them and can retry).
         body["events"] = pipeline.backlog().as_dict()
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@lru_cache(maxsize=1)
+def _favicon() -> bytes:
+    return Path(finders.find("favicon.ico")).read_bytes()
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every page without being told (the mark is config/static)."""
+    response = HttpResponse(_favicon(), content_type="image/vnd.microsoft.icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def home(request: HttpRequest):

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chatbot import compose
 from faq.models import FAQ
@@ -21,6 +22,15 @@ CACHE_SECONDS = 60
 
 # Our language codes -> BCP 47 tags for the HTML lang attribute (screen readers pick a voice by it).
 HTML_LANG = {"ja-easy": "ja", "zh-hans": "zh-Hans", "zh-hant": "zh-Hant", "tl": "fil"}
+
+
+# What the launcher button says; the demo page's banner names the button by the same words.
+LAUNCHER_LABEL = gettext_lazy("Ask the city")
+
+
+def launcher_label(lang: str) -> str:
+    with translation.override(lang):
+        return str(LAUNCHER_LABEL)
 
 
 def html_lang(code: str) -> str:
@@ -106,7 +116,8 @@ def ui_strings(municipality, lang: str) -> dict[str, str]:
     limit = settings.MESSAGE_MAX_CHARS
     with translation.override(lang):
         return {
-            "open": _("Ask the city"),
+            "open": str(LAUNCHER_LABEL),
+            "skip": _("Skip to the chat"),
             "close": _("Close the chat"),
             "title": _("%(city)s chat") % {"city": city_name(municipality, lang)},
             "language": _("Language"),

@@ -317,6 +317,7 @@ def serialise(message: Message) -> dict:
         "kind": message.kind,
         "text": message.text,
         "reply": message.payload or None,
+        "language": message.language,
         "client_id": client_id,
         "at": message.created_at.isoformat(),
     }
@@ -444,8 +445,11 @@ def openapi(request: HttpRequest) -> HttpResponse:
 def demo_page(request: HttpRequest, slug: str) -> HttpResponse:
     """A page that looks like the city's homepage, with the widget embedded by its one script tag."""
     municipality = _municipality(slug)
-    return render(
-        request,
-        "web/demo.html",
-        {"municipality": municipality, "site": "/demo-site/" if settings.DEMO_SITE_ENABLED else "#"},
-    )
+    context = {
+        "municipality": municipality,
+        "site": "/demo-site/" if settings.DEMO_SITE_ENABLED else "#",
+        # The banner names the chat button as it reads (the page is Japanese, with an English line).
+        "launcher_ja": config.launcher_label("ja"),
+        "launcher_en": config.launcher_label("en"),
+    }
+    return render(request, "web/demo.html", context)

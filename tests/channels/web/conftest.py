@@ -99,6 +99,44 @@ def city_faqs(municipality, make_faq):
 # --- the browser ----------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def _answering_warmed(django_db_setup, django_db_blocker) -> None:
+    """The engine's curated intent examples, embedded once per test process (chatbot.intents.nearest).
+
+    A server process does this at its first message (from the embedding cache after the first time);
+    here every test database starts without that cache, and on a busy machine embedding the 841
+    examples takes longer than a browser test waits for its first answer.
+    """
+    from chatbot.intents import nearest  # noqa: PLC0415 (loads the embedding model)
+
+    with django_db_blocker.unblock():
+        nearest.examples()
+
+
+@pytest.fixture(autouse=True)
+def _warm_before_browser_tests(request) -> None:
+    if request.node.get_closest_marker("browser"):
+        request.getfixturevalue("_answering_warmed")
+
+
+# The residents' tours (issue 16) run at phone and laptop size; the phone prefers reduced motion.
+SIZES = {
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "reduced_motion": "reduce",
+    },
+    "laptop": {"viewport": {"width": 1280, "height": 800}},
+}
+
+
+@pytest.fixture(params=list(SIZES))
+def size(request) -> str:
+    """Each test that takes it runs once per size; ``new_page(**SIZES[size])`` opens a page of that size."""
+    return request.param
+
+
 class PageErrors(list):
     """Uncaught script errors in the page: any one fails the test."""
 

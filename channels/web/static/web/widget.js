@@ -171,13 +171,19 @@
   // --- the widget's DOM ---------------------------------------------------------------------------------
   var host = h("div", { "data-madoguchi-widget": slug, "data-transport": "none" });
   var shadow = host.attachShadow({ mode: "open" });
-  if ("adoptedStyleSheets" in shadow && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
-    var sheet = new CSSStyleSheet();
-    sheet.replaceSync(CSS);
-    shadow.adoptedStyleSheets = [sheet];
-  } else {
-    shadow.appendChild(h("style", { text: CSS }));
+  var sheet = null;
+  function adoptStyles(root) {
+    if ("adoptedStyleSheets" in root && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+      if (!sheet) {
+        sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+      }
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      root.appendChild(h("style", { text: CSS }));
+    }
   }
+  adoptStyles(shadow);
 
   var ui = {};
   ui.launcherLabel = h("span", { class: "mg-launcher-label" });
@@ -193,14 +199,16 @@
   ]);
   ui.langText = h("span", { class: "mg-sr" });
   ui.langLabel = h("label", { for: "mg-lang", class: "mg-lang-label" }, [icon(ICON_GLOBE), ui.langText]);
-  ui.lang = h("select", { id: "mg-lang", onchange: onLanguageChange });
+  ui.lang = h("select", { id: "mg-lang", onchange: onLanguageChange, onkeydown: onLanguageKey, onblur: onLanguageBlur });
   ui.clear = h("button", { class: "mg-link-button mg-clear", type: "button", onclick: clearConversation });
   ui.state = h("div", { class: "mg-state", role: "status", hidden: true });
   ui.intro = h("div", { class: "mg-intro" });
   ui.messages = h("div", { class: "mg-messages" });
+  // Shown from the moment a question is sent until its reply arrives (or sending fails). In the log,
+  // a polite live region: screen readers hear that an answer is being looked for.
   ui.thinking = h("div", { class: "mg-msg mg-bot mg-thinking", hidden: true }, [
+    h("span", { class: "mg-dots", "aria-hidden": "true" }, [h("span"), h("span"), h("span")]),
     h("span", { class: "mg-thinking-text" }),
-    h("span", { class: "mg-dots", "aria-hidden": "true" }),
   ]);
   ui.log = h("div", { class: "mg-log", role: "log", "aria-live": "polite", tabindex: "0", id: "mg-log" }, [
     ui.intro,
@@ -238,6 +246,14 @@
       ui.form,
     ]
   );
+  // The launcher comes last in the page's tab order (the widget is added at the end of the body), so a
+  // "skip to the chat" link comes first: hidden until it has the keyboard focus.
+  var skipHost = h("div", { "data-madoguchi-skip": slug });
+  var skipShadow = skipHost.attachShadow({ mode: "open" });
+  ui.skip = h("button", { class: "mg-skip", type: "button", onclick: function () { open(true); } });
+  skipShadow.appendChild(ui.skip);
+  adoptStyles(skipShadow);
+
   // Announces replies that arrive while the panel is closed (the log itself is hidden then).
   ui.announce = h("div", { class: "mg-sr", role: "status" });
   ui.root = h("div", { class: "mg-root", hidden: true }, [ui.launcher, ui.announce, ui.panel]);
@@ -330,7 +346,9 @@
     ui.input.setAttribute("maxlength", String(cfg.max_chars));
     ui.person.textContent = t("person");
     ui.send.textContent = t("send");
-    ui.thinking.firstChild.textContent = t("thinking");
+    ui.thinking.lastChild.textContent = t("thinking");
+    ui.skip.textContent = t("skip");
+    ui.skip.setAttribute("lang", cfg.html_lang);
     while (ui.lang.firstChild) ui.lang.removeChild(ui.lang.firstChild);
     cfg.languages.forEach(function (language) {
       var option = h("option", { value: language.code, lang: language.html_lang, text: language.name });
@@ -385,6 +403,7 @@
 
   function renderState() {
     var s = state.convState;
+    refreshChoices();
     ui.state.classList.toggle("mg-state-staff", s === "staff");
     // A person is already asked for (or talking): the button would only send the request again.
     ui.person.hidden = s === "waiting" || s === "staff";
@@ -415,7 +434,15 @@
     var text = reply ? reply.text : m.text;
     if (!text && !(reply && (reply.choices || []).length)) return null;
     var kind = (reply && reply.kind) || m.kind || "text";
-    var box = h("div", { class: "mg-msg mg-" + m.sender + " mg-kind-" + kind.replace(/[^a-z_-]/gi, ""), "data-id": m.id });
+    // A reply in another language than the widget's is read out in it; the widget's own labels in it
+    // keep the widget's language.
+    var own = messageLang(m.language);
+    var uiLang = own ? state.cfg.html_lang : null;
+    var box = h("div", {
+      class: "mg-msg mg-" + m.sender + " mg-kind-" + kind.replace(/[^a-z_-]/gi, ""),
+      "data-id": m.id,
+      lang: own,
+    });
     var visibleWho = m.sender === "staff" || m.sender === "system";
     box.appendChild(h("span", { class: visibleWho ? "mg-who" : "mg-sr", text: senderName(m.sender) + ": " }));
     if (reply && reply.title) box.appendChild(h("span", { class: "mg-msg-title", text: reply.title }));
@@ -423,7 +450,7 @@
     if (reply) {
       if (reply.contact) {
         box.appendChild(
-          h("span", { class: "mg-meta mg-contact" }, [h("span", { class: "mg-meta-label", text: t("contact") + ": " }), reply.contact])
+          h("span", { class: "mg-meta mg-contact" }, [h("span", { class: "mg-meta-label", lang: uiLang, text: t("contact") + ": " }), reply.contact])
         );
       }
       (reply.links || []).forEach(function (link) {
@@ -431,14 +458,14 @@
         var label = link.title || link.url;
         box.appendChild(
           h("span", { class: "mg-meta mg-source" }, [
-            h("span", { class: "mg-meta-label", text: t("source") + ": " }),
+            h("span", { class: "mg-meta-label", lang: uiLang, text: t("source") + ": " }),
             href ? externalLink(href, label) : h("span", { text: label }),
           ])
         );
       });
       if (reply.notice) box.appendChild(h("span", { class: "mg-meta mg-notice", text: reply.notice }));
       if (reply.choices && reply.choices.length) box.appendChild(renderChoices(m, reply.choices));
-      if (reply.feedback_ref) box.appendChild(renderFeedback(reply.feedback_ref));
+      if (reply.feedback_ref) box.appendChild(renderFeedback(reply.feedback_ref, uiLang));
     }
     if (m.at) {
       var when = new Date(m.at);
@@ -450,9 +477,27 @@
     return box;
   }
 
+  function messageLang(code) {
+    if (!code || !state.cfg || code === state.cfg.language) return null;
+    var found = null;
+    state.cfg.languages.forEach(function (l) {
+      if (l.code === code) found = l.html_lang;
+    });
+    return found;
+  }
+
+  // Buttons that ask the bot something (an answer to pick, "none of these", a person): they belong to
+  // the bot's turn, and are of no use once staff hold the conversation.
+  var BOT_ACTIONS = { pick: true, none: true, person: true };
+
   function renderChoices(m, choices) {
     var used = state.marks["c" + m.id];
     var group = h("div", { class: "mg-choices", role: "group", "aria-label": m.reply.text || "" });
+    if (used) group.setAttribute("data-used", "true");
+    var forBot = choices.some(function (choice) {
+      return choice.payload && BOT_ACTIONS[choice.payload.action];
+    });
+    if (forBot) group.setAttribute("data-bot", "true");
     choices.forEach(function (choice) {
       var button = h("button", {
         class: "mg-chip",
@@ -466,6 +511,7 @@
         for (var k in choice.payload) payload[k] = choice.payload[k];
         payload.label = choice.label;
         disableGroup(group, button);
+        group.setAttribute("data-used", "true");
         saveMark("c" + m.id, choice.label);
         if (payload.action === "lang" && payload.value) changeLanguage(String(payload.value), false);
         post({ postback: payload }, choice.label);
@@ -475,10 +521,12 @@
     return group;
   }
 
-  function renderFeedback(ref) {
+  function renderFeedback(ref, lang) {
     var given = state.marks["f" + ref];
     var question = h("span", { class: "mg-feedback-q", id: "mg-fb-" + ref, text: t("helpful_question") });
-    var group = h("div", { class: "mg-feedback", role: "group", "aria-labelledby": "mg-fb-" + ref }, [question]);
+    var group = h("div", { class: "mg-feedback", role: "group", "aria-labelledby": "mg-fb-" + ref, lang: lang }, [
+      question,
+    ]);
     [
       ["yes", t("helpful_yes")],
       ["no", t("helpful_no")],
@@ -498,6 +546,27 @@
       group.appendChild(button);
     });
     return group;
+  }
+
+  // Choices are live only in the city's latest turn: once the resident has written again (or pressed
+  // another button), older ones are disabled; while staff hold the conversation, so are the bot's.
+  // The server answers a stale one that still arrives (LINE, another tab) sensibly.
+  function refreshChoices() {
+    var held = state.convState === "waiting" || state.convState === "staff";
+    var newer = false; // a resident message comes after this one
+    var boxes = ui.messages.children;
+    for (var i = boxes.length - 1; i >= 0; i--) {
+      var box = boxes[i];
+      Array.prototype.forEach.call(box.querySelectorAll(".mg-choices"), function (group) {
+        var stale = newer || (held && group.getAttribute("data-bot") === "true");
+        var off = stale || group.getAttribute("data-used") === "true";
+        group.classList.toggle("mg-stale", stale);
+        Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) {
+          b.disabled = off;
+        });
+      });
+      if (box.classList.contains("mg-resident")) newer = true;
+    }
   }
 
   function disableGroup(group, chosen) {
@@ -539,6 +608,7 @@
         if (!firstReply) firstReply = el;
       }
     });
+    refreshChoices();
     if (fromCity && !quiet) {
       state.awaiting = 0;
       showThinking(false);
@@ -569,6 +639,7 @@
     ]);
     pending[clientId] = el;
     ui.messages.appendChild(el);
+    refreshChoices();
     scrollToEnd();
   }
 
@@ -793,6 +864,7 @@
         var el = pending[clientId];
         if (el && el.parentNode) el.parentNode.removeChild(el);
         delete pending[clientId];
+        refreshChoices();
         if (expectReply) state.awaiting = Math.max(0, state.awaiting - 1);
         if (!state.awaiting) showThinking(false);
         setAlert(error instanceof ApiError ? error.message : t("network_error"));
@@ -850,13 +922,45 @@
   }
 
   // --- language ------------------------------------------------------------------------------------------
-  var languageTimer = null;
+  // Arrow keys (and typed letters) on a closed select fire "change" at every option passed. Those only
+  // move through the list; the language is set on an explicit choice: a click or tap in the list,
+  // Enter, or leaving the list on another option. Escape goes back to the current language.
+  var LIST_KEYS = /^(Arrow(Up|Down|Left|Right)|Home|End|PageUp|PageDown|.)$/;
+  var languageKeyAt = 0;
+  var languageWanted = null; // a language being loaded: chosen once, not again on the blur that follows
+
+  function onLanguageKey(event) {
+    if (event.key === "Enter") {
+      if (ui.lang.value !== state.lang) {
+        event.preventDefault();
+        commitLanguage();
+      }
+    } else if (event.key === "Escape" || event.key === "Esc") {
+      if (ui.lang.value !== state.lang) {
+        event.stopPropagation(); // the first Escape undoes the browsing, the next one closes the chat
+        ui.lang.value = state.lang;
+      }
+    } else if (LIST_KEYS.test(event.key) && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      languageKeyAt = Date.now();
+    }
+  }
+
   function onLanguageChange() {
-    // Arrow keys on a closed select fire "change" for every option passed: act on the one kept.
-    clearTimeout(languageTimer);
-    languageTimer = setTimeout(function () {
-      changeLanguage(ui.lang.value, true);
-    }, 700);
+    if (Date.now() - languageKeyAt < 250) return; // moved by a key: not chosen yet
+    commitLanguage();
+  }
+
+  function onLanguageBlur() {
+    commitLanguage();
+  }
+
+  function commitLanguage() {
+    var code = ui.lang.value;
+    if (!code || code === state.lang || code === languageWanted) return;
+    languageWanted = code;
+    changeLanguage(code, true).then(function () {
+      languageWanted = null;
+    });
   }
 
   function changeLanguage(code, tellServer) {
@@ -918,7 +1022,34 @@
     if (event.key === "Escape" || event.key === "Esc") {
       event.stopPropagation();
       close(true);
+    } else if (event.key === "Tab") {
+      cycleFocus(event);
     }
+  }
+
+  // Tab stays in the open chat: from the last control (Send) it goes round to the first (Close), then
+  // the language and "new conversation"; Shift+Tab the other way. Escape leaves it.
+  function cycleFocus(event) {
+    var all = focusable();
+    if (!all.length) return;
+    var first = all[0];
+    var last = all[all.length - 1];
+    var active = shadow.activeElement;
+    if (event.shiftKey && (active === first || all.indexOf(active) < 0)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || all.indexOf(active) < 0)) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  function focusable() {
+    var found = ui.panel.querySelectorAll("button, select, textarea, a[href], [tabindex]");
+    return Array.prototype.filter.call(found, function (el) {
+      if (el.disabled || el.getAttribute("tabindex") === "-1") return false;
+      return el.getClientRects().length > 0; // not hidden
+    });
   }
 
   function clearConversation() {
@@ -955,6 +1086,7 @@
       .then(function (cfg) {
         applyConfig(cfg);
         ui.root.hidden = false;
+        document.body.insertBefore(skipHost, document.body.firstChild);
         host.setAttribute("data-ready", "true");
         var history = state.token ? fetchNew(true) : Promise.resolve();
         return history.then(function () {
@@ -966,6 +1098,7 @@
         // Refused (this site is not an allowed origin) or unreachable: show nothing rather than a broken chat.
         warn("the chat service refused this page or cannot be reached; the widget is not shown");
         if (host.parentNode) host.parentNode.removeChild(host);
+        if (skipHost.parentNode) skipHost.parentNode.removeChild(skipHost);
         delete registry[slug];
       });
   }
