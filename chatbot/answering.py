@@ -7,7 +7,6 @@ said, in its Japanese original.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import translation as i18n
@@ -18,7 +17,7 @@ from conversations.models import HANDOFF_REASONS, AnswerLog, AnswerStatus, Conve
 from faq import learning
 from faq.models import FAQ, LearnedPhrasing
 from handoff import services as handoff
-from languages import registry, translation
+from languages import japanese_names, registry, translation
 
 from . import compose, engine, generation
 
@@ -94,16 +93,15 @@ def replies_for(
         return [handoff.handoff_notice(conversation, reason, lang, crisis=crisis)]
     if decision.reason == Reason.SMALL_TALK and decision.intent and decision.intent.category == "thanks":
         thanks_count_as_helpful(conversation, log_row)
-    localised = LocalisedAnswer()
+    localised = compose.Localised()
     if decision.status == AnswerStatus.ANSWERED and decision.generated is not None:
-        localised = LocalisedAnswer(*localised_generated(decision, municipality, lang))
+        localised = localised_generated(decision, municipality, lang)
     elif decision.status == AnswerStatus.ANSWERED and decision.chosen and decision.chosen.kind == "faq":
         localised = localised_answer(decision.chosen.id, lang, log_row.pk)
     elif decision.status == AnswerStatus.ANSWERED and decision.chosen and not registry.reads_japanese(lang):
-        text_l, machine, notice_needed = translation.localise_text(
-            decision.chosen.text, lang, municipality=municipality
-        )
-        localised = LocalisedAnswer(text_l, translation.notice_for(lang, machine) if notice_needed else "")
+        localised = localised_text(decision.chosen.text, municipality, lang)
+    elif decision.reason == Reason.PERSONAL_RECORD:
+        localised = compose.Localised(contact=best_contact(decision, lang))
     choice_titles = localised_choices(decision, lang) if decision.status == AnswerStatus.ASK_BACK else {}
     replies = compose.render(
         decision,
@@ -111,10 +109,7 @@ def replies_for(
         lang,
         choice_titles=choice_titles,
         answer_log_id=log_row.pk,
-        answer_text=localised.text,
-        answer_title=localised.title,
-        answer_contact=localised.contact,
-        notice=localised.notice,
+        localised=localised,
     )
     if not registry.reads_japanese(lang):  # staff read what the bot said in its Japanese original
         originals = compose.render(decision, municipality, "ja", answer_log_id=log_row.pk)
@@ -137,56 +132,80 @@ def model_fields(decision: engine.Decision) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class LocalisedAnswer:
-    """An FAQ answer's parts in the resident's language; None keeps the Japanese original."""
-
-    text: str | None = None
-    notice: str = ""
-    title: str | None = None
-    contact: str | None = None
-
-
-def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -> LocalisedAnswer:
+def localised_answer(faq_id: int, lang: str, answer_log_id: int | None = None) -> compose.Localised:
     """The answer, its title and contact line in the resident's language.
 
     Curated translation > curated cache > machine translation (with a notice) > Japanese (with a
     notice). For やさしい日本語 without a curated version, a model rewrite when one is configured.
     """
     if lang in ("ja", ""):
-        return LocalisedAnswer()
+        return compose.Localised()
     faq = FAQ.objects.filter(pk=faq_id).select_related("municipality").prefetch_related("translations").first()
     if faq is None:
-        return LocalisedAnswer()
+        return compose.Localised()
     if lang == "ja-easy" and not any(t.language == lang for t in faq.translations.all()):
         with generation.metered() as meter:
             easy = generation.easy_japanese(faq.answer, municipality=faq.municipality)
         generation.add_to_log(answer_log_id, meter.total)
         if easy:
             with i18n.override(lang):
-                return LocalisedAnswer(easy, i18n.gettext("Rewritten into easy Japanese automatically."))
-        return LocalisedAnswer()
+                notice = i18n.gettext("Rewritten into easy Japanese automatically.")
+                return compose.Localised(easy, notice, translated="machine")
+        return compose.Localised()
     text, machine, notice_needed = translation.localise_answer(faq, lang)
     title, _machine_title = translation.localise_question(faq, lang)
+    if title == faq.question:  # untranslated: its gist says what it is about
+        title = japanese_names.labelled(title, lang, municipality=faq.municipality)
     notice = translation.notice_for(lang, machine) if notice_needed else ""
-    return LocalisedAnswer(text, notice, title, translation.localise_contact(faq, lang))
+    return compose.Localised(
+        text, notice, title, translation.localise_contact(faq, lang), how_translated(machine, notice_needed)
+    )
+
+
+def how_translated(machine: bool, notice_needed: bool) -> str:
+    """``Localised.translated`` for a text localised by ``languages.translation`` (not called for Japanese readers)."""
+    if machine:
+        return "machine"
+    return "" if notice_needed else "curated"
+
+
+def localised_text(text_ja: str, municipality, lang: str) -> compose.Localised:
+    """A Japanese city text (a homepage passage) in the resident's language."""
+    text, machine, notice_needed = translation.localise_text(text_ja, lang, municipality=municipality)
+    notice = translation.notice_for(lang, machine) if notice_needed else ""
+    return compose.Localised(text, notice, translated=how_translated(machine, notice_needed))
+
+
+def best_contact(decision: engine.Decision, lang: str) -> str | None:
+    """The best FAQ candidate's contact line in the resident's language (None: no such entry, or Japanese)."""
+    best = decision.candidates[0] if decision.candidates else None
+    if best is None or best.kind != "faq" or lang in ("ja", ""):
+        return None
+    faq = FAQ.objects.filter(pk=best.id).select_related("municipality").prefetch_related("translations").first()
+    return translation.localise_contact(faq, lang) if faq is not None else None
 
 
 def localised_choices(decision: engine.Decision, lang: str) -> dict[int, str]:
-    """Ask-back choice labels (FAQ questions) in the resident's language, by FAQ id (curated easy Japanese too)."""
+    """Ask-back choice labels (FAQ questions) in the resident's language, by FAQ id (curated easy Japanese too).
+
+    Questions nothing could translate are left out: ``compose`` labels them with their gist.
+    """
     if lang in ("ja", ""):
         return {}
     ids = [c.id for c in decision.choices if c.kind == "faq"]
-    faqs = FAQ.objects.filter(pk__in=ids).select_related("municipality").prefetch_related("translations")
-    return {faq.pk: translation.localise_question(faq, lang)[0] for faq in faqs}
+    titles = {}
+    for faq in FAQ.objects.filter(pk__in=ids).select_related("municipality").prefetch_related("translations"):
+        title = translation.localise_question(faq, lang)[0]
+        if title != faq.question:
+            titles[faq.pk] = title
+    return titles
 
 
-def localised_generated(decision: engine.Decision, municipality, lang: str) -> tuple[str | None, str]:
+def localised_generated(decision: engine.Decision, municipality, lang: str) -> compose.Localised:
     """A generated (Japanese) answer in the resident's language."""
     if registry.reads_japanese(lang) or decision.generated is None:
-        return None, ""
-    text, machine, notice_needed = translation.localise_text(decision.generated.text, lang, municipality=municipality)
-    return text, translation.notice_for(lang, machine) if notice_needed else ""
+        return compose.Localised()
+    return localised_text(decision.generated.text, municipality, lang)
 
 
 def last_question(conversation: Conversation, before: Message) -> str:

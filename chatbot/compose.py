@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from conversations.content import Choice, Link, Reply
 from handoff import hours
-from languages import registry
+from languages import japanese_names, registry
 
 from . import decision as decision_rules
 from .engine import AnswerStatus, Decision, Reason
@@ -41,30 +43,47 @@ def person_choice() -> Choice:
     return Choice(_("Talk to a person"), {"action": "person"})
 
 
+@dataclass(frozen=True)
+class Localised:
+    """An answer's parts in the resident's language; None keeps the Japanese original.
+
+    ``translated``: how the text came into that language: "curated" (editors wrote or corrected
+    it), "machine" (a translator or a model), "" (not translated: as written).
+    """
+
+    text: str | None = None
+    notice: str = ""
+    title: str | None = None
+    contact: str | None = None
+    translated: str = ""
+
+
 def render(
     decision: Decision,
     municipality,
     language: str,
     *,
     answer_log_id: int | None = None,
-    answer_text: str | None = None,
-    answer_title: str | None = None,
-    answer_contact: str | None = None,
+    localised: Localised | None = None,
     choice_titles: dict[int, str] | None = None,
-    notice: str = "",
 ) -> list[Reply]:
+    localised = localised or Localised()
+    notice = localised.notice
     with translation.override(ui_language(language)):
         if decision.status == AnswerStatus.ANSWERED and decision.chosen:
             chosen = decision.chosen
             links = [Link(_("Open the source page"), chosen.url)] if chosen.url else []
-            text = answer_text if answer_text is not None else chosen.text
-            title = answer_title if answer_title is not None else chosen.title
+            text = localised.text if localised.text is not None else chosen.text
+            title = localised.title if localised.title is not None else chosen.title
+            contact = localised.contact
+            if contact is None:
+                contact = japanese_names.contact_line(chosen.contact, language, municipality=municipality)
             if chosen.kind == "chunk" and chosen.heading_path:
                 title = " > ".join(dict.fromkeys([chosen.title, *chosen.heading_path]))
             if decision.generated is not None:
                 generated = decision.generated
                 links = [Link(label, url) for label, url in generated.links()]
-                text = answer_text if answer_text is not None else generated.text
+                text = localised.text if localised.text is not None else generated.text
                 title = ""
                 notice = " ".join(
                     n for n in [notice, _("This answer was composed automatically from the pages below.")] if n
@@ -75,11 +94,12 @@ def render(
                     kind="answer",
                     title=title,
                     text=text,
-                    contact=answer_contact if answer_contact is not None else chosen.contact,
+                    contact=contact,
                     links=links,
                     feedback_ref=answer_log_id,
                     offer_person=True,
                     notice=notices,
+                    translated=localised.translated,
                 )
             ]
         if decision.status == AnswerStatus.ASK_BACK and decision.reason == Reason.EMPTY:
@@ -88,7 +108,7 @@ def render(
             titles = choice_titles or {}
             choices = [
                 Choice(
-                    short(titles.get(c.id, c.title) if c.kind == "faq" else (c.heading_path or [c.title])[-1]),
+                    short(choice_label(c, titles, language, municipality)),
                     {"action": "pick", "kind": c.kind, "id": c.id},
                 )
                 for c in decision.choices
@@ -96,7 +116,7 @@ def render(
             choices.append(Choice(_("None of these"), {"action": "none"}))
             return [Reply(kind="ask_back", text=_("Which of these is closest to your question?"), choices=choices)]
         if decision.status == AnswerStatus.REPLIED:
-            return [fixed_reply(decision, municipality, language)]
+            return [fixed_reply(decision, municipality, language, contact=localised.contact)]
         if decision.status == AnswerStatus.GUARDRAIL:
             return [Reply(kind="notice", text=_("Sorry, I can only answer questions about the city's services."))]
         if decision.status == AnswerStatus.ERROR:
@@ -104,19 +124,31 @@ def render(
         return []  # hand-off notices come from the hand-off service
 
 
+def choice_label(candidate, titles: dict[int, str], language: str, municipality) -> str:
+    """An ask-back choice: the FAQ question in the resident's language (``titles``), else the Japanese question
+    or passage heading with its gist for a reader of another language ("Bulky waste (粗大ごみの出し方は？)")."""
+    if candidate.kind == "faq" and candidate.id in titles:
+        return titles[candidate.id]
+    japanese = candidate.title if candidate.kind == "faq" else (candidate.heading_path or [candidate.title])[-1]
+    return japanese_names.labelled(japanese, language, municipality=municipality)
+
+
 def city_name(municipality, language: str) -> str:
     return municipality.name_ja if registry.reads_japanese(language) else (municipality.name_en or municipality.name_ja)
 
 
-def fixed_reply(decision: Decision, municipality, language: str) -> Reply:
-    """What a good counter clerk says to a message that is not a question for the FAQ (in the active language)."""
+def fixed_reply(decision: Decision, municipality, language: str, *, contact: str | None = None) -> Reply:
+    """What a good counter clerk says to a message that is not a question for the FAQ (in the active language).
+
+    ``contact``: the best candidate's contact line already in ``language`` (a curated one), if known.
+    """
     intent = decision.intent
     category = intent.category if intent else ""
     city = city_name(municipality, language)
     if decision.reason == Reason.SMALL_TALK:
         return small_talk(category, city)
     if decision.reason == Reason.PERSONAL_RECORD:
-        return personal_record(decision, municipality)
+        return personal_record(decision, municipality, language, contact=contact)
     if decision.reason == Reason.OTHER_MUNICIPALITY:
         other = intent.detail if intent else ""
         return Reply(
@@ -168,13 +200,20 @@ def small_talk(category: str, city: str) -> Reply:
     )
 
 
-def personal_record(decision: Decision, municipality) -> Reply:
-    """The bot cannot see anyone's records: it says so, names who can, and offers a person when staff are in."""
+def personal_record(decision: Decision, municipality, language: str = "ja", *, contact: str | None = None) -> Reply:
+    """The bot cannot see anyone's records: it says so, names who can, and offers a person when staff are in.
+
+    Who can is said in the resident's language: ``contact`` (the best entry's curated contact line),
+    else its Japanese contact or department with the names localised through the glossary.
+    """
     best = decision.candidates[0] if decision.candidates else None
     where = ""
     if best is not None and best.score >= decision_rules.ASK_BACK_FLOOR and (best.contact or best.department):
-        where = best.contact or best.department
-    where = where or municipality.general_contact or _("the city office")
+        where = contact or japanese_names.contact_line(
+            best.contact or best.department, language, municipality=municipality
+        )
+    where = where or japanese_names.contact_line(municipality.general_contact, language, municipality=municipality)
+    where = where or _("the city office")
     text = _(
         "I cannot see personal records (your taxes, applications, benefits or registrations), so I cannot check "
         "this for you. Please contact: %(where)s"

@@ -62,6 +62,7 @@ class Reply:
     feedback_ref: int | None = None  # AnswerLog id the useful / not useful buttons refer to
     offer_person: bool = False
     notice: str = ""  # e.g. "machine-translated"
+    translated: str = ""  # "curated" or "machine": how the text came into the resident's language; "": as written
     japanese: str = ""  # the Japanese original of a translated reply, for the staff console (never sent)
 
     def to_payload(self) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def send(
                 "language": language,
                 "translation": reply.japanese,
                 "translation_language": "ja" if reply.japanese else "",
-                "machine_translated": machine_translated,
+                "machine_translated": machine_translated or reply.translated == "machine",
                 "kind": reply.kind,
                 "payload": reply.to_payload(),
                 "reply_to": reply_to,

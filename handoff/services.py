@@ -32,7 +32,7 @@ from conversations.masking import mask
 from conversations.models import Conversation, Membership, Message
 from faq import learning
 from faq.models import FAQ, LearnedPhrasing
-from languages import registry
+from languages import japanese_names, registry
 from languages import translation as machine
 
 from . import hours, limits, triggers
@@ -61,9 +61,14 @@ class AlreadyTaken(ConsoleError):
 # --- for the engine ---------------------------------------------------------------------------------
 
 
-def emergency_lines(municipality) -> list[str]:
+def emergency_lines(municipality, language: str = "ja") -> list[str]:
+    """The emergency numbers, the city's own lines with their names localised (``languages.japanese_names``)."""
     lines = [_("Police: 110"), _("Fire and ambulance: 119")]
-    lines += [line.strip() for line in municipality.emergency_contacts.splitlines() if line.strip()]
+    lines += [
+        japanese_names.contact_line(line.strip(), language, municipality=municipality)
+        for line in municipality.emergency_contacts.splitlines()
+        if line.strip()
+    ]
     return lines
 
 
@@ -107,7 +112,7 @@ def handoff_notice(conversation: Conversation, reason: str, language: str, *, cr
         if reason == Ticket.Reason.SENSITIVE:
             text = f"{CRISIS_ADVICE[crisis]}\n" if crisis in CRISIS_ADVICE else ""
             text += _("If you are in danger or it is an emergency, call now:\n%(lines)s\n") % {
-                "lines": "\n".join(emergency_lines(conversation.municipality))
+                "lines": "\n".join(emergency_lines(conversation.municipality, language))
             }
             if out_of_hours and when:
                 text += _(
@@ -135,7 +140,7 @@ def _not_queued(conversation: Conversation, reason: str, language: str) -> Reply
         text = ""
         if reason == Ticket.Reason.SENSITIVE:
             text = _("If you are in danger or it is an emergency, call now:\n%(lines)s\n") % {
-                "lines": "\n".join(emergency_lines(conversation.municipality))
+                "lines": "\n".join(emergency_lines(conversation.municipality, language))
             }
         text += _(
             "Many requests to talk to staff have come from this chat recently, so this one could not be passed "

@@ -11,6 +11,11 @@ An optional ``"also"`` list adds related Japanese terms to the expansion. Editor
 the admin (``GlossaryTerm``: shared rows, or rows for one municipality); those rows are merged
 in and the matcher is rebuilt when they change.
 
+The other direction, a Japanese term's name for a resident (``name_in("市民課", "en")`` ->
+"Citizens Division"), is the first term of its language in the shipped glossary; for a Japanese
+term the files lack (a city's own office), the first of the editors' terms, the municipality's
+own rows before the shared ones.
+
 Matching is case- and diacritics-insensitive. Latin-script and Devanagari text is matched word
 by word (whole words, plural "-s" folded, Nepali postpositions allowed after the last word);
 Chinese, Korean, Thai and Burmese by substring, ignoring spaces. Romanised Japanese also
@@ -32,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.db import DatabaseError
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 from django.db.models.signals import post_delete, post_save
 
 from .models import GlossaryTerm
@@ -280,6 +285,7 @@ class Glossary:
 
     parts: tuple[Matcher, ...]
     also: dict[str, tuple[str, ...]]
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> Japanese term -> name
 
     def find(self, text: str, language: str = "", *, substrings: bool = True) -> list[Match]:
         prepared = Prepared.of(text)
@@ -373,14 +379,27 @@ def _file_matcher() -> Matcher:
     return build_matcher()
 
 
+@lru_cache(maxsize=1)
+def _file_names() -> dict[str, dict[str, str]]:
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    for entry in entries():
+        for language, values in entry.terms.items():
+            if values:
+                names[language].setdefault(entry.ja, values[0])
+    return dict(names)
+
+
 def _glossary(rows: list[tuple[str, str, str]]) -> Glossary:
+    """``rows``: the editors' (language, term, Japanese), the preferred name of a term first."""
     base = _file_matcher()
     if not rows:
-        return Glossary((base,), base.also)
+        return Glossary((base,), base.also, _file_names())
     extra = Matcher()
+    names = {language: dict(by_ja) for language, by_ja in _file_names().items()}
     for language, term, ja in rows:
         extra.add(language, term, ja)
-    return Glossary((base, extra), base.also)
+        names.setdefault(language, {}).setdefault(ja, term)
+    return Glossary((base, extra), base.also, names)
 
 
 _lock = threading.Lock()
@@ -415,7 +434,8 @@ def matcher_for(municipality=None) -> Glossary:
         if held and held[0] == stamp:
             found = held[2]
         else:
-            found = _glossary(list(_db_rows(key).filter(is_active=True).values_list("language", "term", "japanese")))
+            rows = _db_rows(key).filter(is_active=True).order_by(F("municipality").asc(nulls_last=True), "pk")
+            found = _glossary(list(rows.values_list("language", "term", "japanese")))
     except DatabaseError:  # no table yet (before migrate): the shipped glossary alone
         return _glossary([])
     with _lock:
@@ -467,3 +487,13 @@ def expand_to_japanese(text: str, language: str = "", *, municipality=None) -> l
                 if term not in out:
                     out.append(term)
     return out
+
+
+def names_in(language: str, *, municipality=None) -> dict[str, str]:
+    """Japanese term -> its name for a reader of ``language`` (empty for Japanese readers)."""
+    return matcher_for(municipality).names.get(normalise_code(language), {})
+
+
+def name_in(japanese: str, language: str, *, municipality=None) -> str:
+    """The glossary's name for a Japanese term in ``language``, e.g. 市民課 -> "Citizens Division"; "" if none."""
+    return names_in(language, municipality=municipality).get(japanese.strip(), "")

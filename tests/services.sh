@@ -12,6 +12,8 @@ command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/d
 command -v chromium >/dev/null || need+=(chromium)
 command -v msgfmt >/dev/null || need+=(gettext)
 fc-list 2>/dev/null | grep -qi "noto sans cjk" || need+=(fonts-noto-cjk)
+# Nepali, Thai and Burmese in the browser tests' screenshots (test-artifacts/) rather than empty boxes.
+fc-list :lang=ne 2>/dev/null | grep -q . || need+=(fonts-noto-core)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}" >&2
   $SUDO apt-get update -qq >&2

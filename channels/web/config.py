@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chatbot import compose
-from faq.models import FAQ
+from faq.models import FAQ, FAQTranslation
 from languages import registry
 from languages.registry import normalise_code
 
@@ -61,11 +61,13 @@ def city_name(municipality, lang: str) -> str:
 
 
 def suggestions(municipality, lang: str, count: int) -> list[dict]:
-    """A few published questions, one per category (largest categories first), in ``lang`` where curated.
+    """A few published questions in the resident's language, one per category (largest categories first).
 
-    In each category an entry with a curated translation of its question is preferred; without
-    one the Japanese question is offered, marked with its language so it is read out correctly,
-    after those in the resident's language.
+    Only entries with a curated translation of their question are offered to a reader of another
+    language: fewer questions rather than Japanese ones. Where none is translated yet, the Japanese
+    questions are offered (marked with their language, so they are read out correctly). Readers of
+    Japanese and easy Japanese get the curated easy-Japanese question where there is one, else the
+    Japanese one.
     """
     if count <= 0:
         return []
@@ -75,17 +77,19 @@ def suggestions(municipality, lang: str, count: int) -> list[dict]:
         .values("category")
         .annotate(n=Count("id"))
         .order_by("-n", "category")
-        .values_list("category", flat=True)[:count]
+        .values_list("category", flat=True)
     )
-    chosen: list[FAQ] = []
-    for category in categories:
-        entries = list(faqs.filter(category=category).order_by("external_id").prefetch_related("translations")[:20])
-        translated = [f for f in entries if _curated_question(f, lang)]
-        chosen.append((translated or entries)[0])
-    if len(chosen) < count:
-        taken = {f.pk for f in chosen}
-        rest = faqs.exclude(pk__in=taken).order_by("external_id").prefetch_related("translations")
-        chosen += list(rest[: count - len(chosen)])
+    categories.append("")  # entries without a category come last
+    by_category: dict[str, list[FAQ]] = {}
+    in_lang = Prefetch("translations", queryset=FAQTranslation.objects.filter(language=lang))
+    for faq in faqs.order_by("external_id").prefetch_related(in_lang):
+        by_category.setdefault(faq.category, []).append(faq)
+    translated = {c: [f for f in by_category.get(c, []) if _curated_question(f, lang)] for c in categories}
+    if registry.reads_japanese(lang) or not any(translated.values()):
+        pool = {c: translated[c] + [f for f in by_category.get(c, []) if f not in translated[c]] for c in categories}
+    else:
+        pool = translated
+    chosen = _round_robin([pool[c] for c in categories], count)
     result = []
     for faq in chosen:
         question = _curated_question(faq, lang)
@@ -101,6 +105,16 @@ def suggestions(municipality, lang: str, count: int) -> list[dict]:
     # Questions in the resident's language first (a stable sort keeps the category order).
     result.sort(key=lambda s: not s.pop("translated"))
     return result
+
+
+def _round_robin(columns: list[list[FAQ]], count: int) -> list[FAQ]:
+    """The first of each column in turn (one per category first, then seconds), up to ``count``."""
+    out: list[FAQ] = []
+    depth = 0
+    while len(out) < count and any(depth < len(column) for column in columns):
+        out += [column[depth] for column in columns if depth < len(column)][: count - len(out)]
+        depth += 1
+    return out
 
 
 def _curated_question(faq: FAQ, lang: str) -> str:

@@ -17,6 +17,7 @@ from django.utils import translation as i18n
 from django.utils.translation import gettext as _
 
 from languages.glossary import expand_to_japanese
+from languages.japanese_names import contact_line
 from languages.registry import reads_japanese
 
 from .codes import our_code
@@ -69,14 +70,18 @@ def localise_question(faq, target_lang: str) -> tuple[str, bool]:
 
 
 def localise_contact(faq, target_lang: str) -> str:
-    """The FAQ's contact line for a reader of ``target_lang``: the curated translation's contact, else the original."""
+    """The FAQ's contact line (else its department) for a reader of ``target_lang``.
+
+    The curated translation's contact; else the Japanese line with its office names and labels
+    localised through the glossary and gettext (``languages.japanese_names``), no translator needed.
+    """
     lang = our_code(target_lang)
     if lang in JAPANESE:
         return faq.contact
     curated = _faq_translation(faq, lang)
     if curated is not None and curated.contact.strip():
         return curated.contact
-    return faq.contact
+    return contact_line(faq.contact or faq.department, lang, municipality=faq.municipality)
 
 
 def to_japanese(text: str, source_lang: str, *, municipality=None) -> Translated | None:

@@ -12,6 +12,7 @@ from conversations import states
 from conversations.models import AnswerLog, Conversation, InboundEvent, Message
 from faq.models import Chunk, FAQTranslation, Page
 from handoff.models import Ticket
+from tests.fakes.libretranslate import FakeLibreTranslate, configure
 
 
 @pytest.fixture
@@ -83,6 +84,32 @@ def test_a_curated_translation_gives_the_answer_its_title_and_contact(municipali
     if language == "en":  # staff read what the bot said in its Japanese original
         assert (reply.translation, reply.translation_language) == (faq.answer, "ja")
     assert "japanese" not in reply.payload  # never sent to the resident
+    assert reply.payload["translated"] == "curated" and not reply.machine_translated
+
+
+def test_without_a_curated_version_the_contact_is_localised_offline_and_machine_text_is_marked(
+    municipality, faq, settings
+):
+    faq.contact = "ごみ減量推進課 電話 042-000-1202(平日8:30〜17:15)"
+    faq.save()
+    # No translator: the answer in Japanese with a notice, its contact's office and labels in English.
+    event = web_event(municipality, "ソファを捨てたい", user="a" * 40, event_id="no-translator", language="en")
+    pipeline.process_event(event.pk)
+    reply = outbound(event).get(kind="answer")
+    assert reply.text == faq.answer and "shown in Japanese" in reply.payload["notice"]
+    assert (
+        reply.payload["contact"] == "Waste Reduction Division (ごみ減量推進課) Tel 042-000-1202 (weekdays 8:30–17:15)"
+    )
+    assert reply.payload["translated"] == "" and not reply.machine_translated
+    # A machine translation is marked so, for the resident's client and for staff.
+    with FakeLibreTranslate() as api:
+        configure(settings, api, timeout=2.0)
+        event = web_event(municipality, "ソファを捨てたい", user="b" * 40, event_id="machine", language="vi")
+        pipeline.process_event(event.pk)
+    reply = outbound(event).get(kind="answer")
+    assert reply.text != faq.answer and reply.payload["translated"] == "machine"
+    assert reply.machine_translated
+    assert reply.payload["contact"].startswith("Phòng Xúc tiến Giảm thiểu Rác thải (ごみ減量推進課)")
 
 
 def test_processing_the_same_event_twice_sends_one_reply(municipality, faq):

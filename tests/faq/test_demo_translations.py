@@ -13,25 +13,19 @@ from languages import registry
 
 @pytest.fixture
 def demo_city(db) -> Municipality:
-    city = Municipality.objects.create(slug=load_demo.SLUG, name_ja="みほん市", name_en="Sample City")
-    rows = [row for path in sorted((load_demo.DEMO_DIR / "faq").glob("*.jsonl")) for row in importing.read_rows(path)]
-    assert importing.import_faqs(city, rows).errors == []
+    city = load_demo.demo_municipality("http://127.0.0.1:8000")
+    assert load_demo.load_faq(city).errors == []
     return city
-
-
-def file_language(path) -> str:
-    """en_part_a.jsonl -> en, zh-hans_part_b.jsonl -> zh-hans."""
-    return path.stem.rsplit("_part_", 1)[0]
 
 
 def test_every_demo_translation_file_loads_without_a_rejected_row(demo_city):
     files = load_demo.translation_files()
-    assert {file_language(path) for path in files} >= {"en"}
+    assert {load_demo.file_language(path) for path in files} >= {"en"}
     results = load_demo.load_translations(demo_city)
     assert [(path.name, [str(e) for e in result.errors]) for path, result in results if result.errors] == []
     assert sum(result.created for _path, result in results) == FAQTranslation.objects.count()
     for path in files:
-        language = file_language(path)
+        language = load_demo.file_language(path)
         assert language in registry.CODES and language != "ja", path.name
         rows = [row for _line, row, _error in importing.read_rows(path)]
         assert {row["language"] for row in rows} == {language}, f"{path.name} holds rows of another language"

@@ -66,3 +66,14 @@ def test_urgent_tickets_come_first_in_the_queue(city, send, fixed_now, client, s
     page = client.get("/console/").content.decode()
     assert page.index("父が倒れて意識がない") < page.index("人と話したい")
     assert 'class="badge urgent"' in page
+
+
+def test_the_citys_own_emergency_lines_are_named_in_the_residents_language(city, send, fixed_now):
+    city.emergency_contacts = "みほん市 こころの相談 042-000-1050\nいのちの電話 0120-000-000"
+    city.save()
+    fixed_now(jst(2026, 7, 15, 10, 0))
+    [english] = replies(send("I want to die, I can't go on", user="en-crisis", language="en"))
+    assert "Sample City Mental health consultation (こころの相談) 042-000-1050" in english.text
+    assert "いのちの電話 0120-000-000" in english.text  # a name the glossary does not know stays as written
+    [japanese] = replies(send("もう消えてしまいたい", user="ja-crisis", language="ja"))
+    assert "みほん市 こころの相談 042-000-1050" in japanese.text

@@ -8,15 +8,10 @@ from conversations.models import Membership
 from languages import glossary, translation
 from languages.models import CachedTranslation, GlossaryTerm
 
+pytestmark = pytest.mark.usefixtures("fresh_glossary")
+
 CT = "/admin/languages/cachedtranslation/"
 GT = "/admin/languages/glossaryterm/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_glossary():
-    glossary.invalidate()
-    yield
-    glossary.invalidate()
 
 
 @pytest.fixture

@@ -41,21 +41,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        base = opts["base_url"].rstrip("/")
-        municipality, _ = Municipality.objects.update_or_create(
-            slug=SLUG,
-            defaults={
-                "name_ja": "みほん市",
-                "name_en": "Sample City",
-                "website_url": f"{base}/demo-site/",
-                "business_hours": "平日 8:30〜17:15",
-                "emergency_contacts": "みほん市 こころの相談 042-000-1050\nDV相談ナビ #8008",
-                "allowed_web_origins": base,
-            },
-        )
-        faq_files = sorted((DEMO_DIR / "faq").glob("*.jsonl"))
-        rows = [r for path in faq_files for r in importing.read_rows(path)]
-        result = importing.import_faqs(municipality, rows)
+        municipality = demo_municipality(opts["base_url"])
+        result = load_faq(municipality)
         self.stdout.write(
             f"FAQ: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged, {result.rejected} rejected"
@@ -94,16 +81,43 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo login: {username} ({note})")
 
 
+def demo_municipality(base_url: str) -> Municipality:
+    """The demo tenant みほん市, its widget allowed on ``base_url`` and its homepage served under it."""
+    base = base_url.rstrip("/")
+    municipality, _ = Municipality.objects.update_or_create(
+        slug=SLUG,
+        defaults={
+            "name_ja": "みほん市",
+            "name_en": "Sample City",
+            "website_url": f"{base}/demo-site/",
+            "business_hours": "平日 8:30〜17:15",
+            "emergency_contacts": "みほん市 こころの相談 042-000-1050\nDV相談ナビ #8008",
+            "allowed_web_origins": base,
+        },
+    )
+    return municipality
+
+
+def load_faq(municipality) -> importing.ImportResult:
+    rows = [r for path in sorted((DEMO_DIR / "faq").glob("*.jsonl")) for r in importing.read_rows(path)]
+    return importing.import_faqs(municipality, rows)
+
+
 def translation_files() -> list[Path]:
     """The demo's curated translations: every JSONL file in faq/demo/translations (en_part_a.jsonl,
     zh-hans_part_b.jsonl ...). The language is in each row; the file name only groups them."""
     return sorted((DEMO_DIR / "translations").glob("*.jsonl"))
 
 
-def load_translations(municipality) -> list[tuple[Path, importing.ImportResult]]:
-    return [
-        (path, importing.import_translations(municipality, importing.read_rows(path))) for path in translation_files()
-    ]
+def file_language(path: Path) -> str:
+    """The language a translation file is named for: en_part_a.jsonl -> en, zh-hans_part_b.jsonl -> zh-hans."""
+    return path.stem.rsplit("_part_", 1)[0]
+
+
+def load_translations(municipality, languages: set[str] | None = None) -> list[tuple[Path, importing.ImportResult]]:
+    """Import the demo's translation files (``languages``: only the files of these, by their name)."""
+    paths = [p for p in translation_files() if languages is None or file_language(p) in languages]
+    return [(path, importing.import_translations(municipality, importing.read_rows(path))) for path in paths]
 
 
 def _commands() -> set[str]:

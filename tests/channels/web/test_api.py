@@ -14,6 +14,7 @@ from channels.web.adapter import live_channel, resident_key
 from conversations import live, outbox
 from conversations.content import Reply
 from conversations.models import Conversation, InboundEvent, Message, Resident
+from faq.models import FAQTranslation
 
 from .conftest import RESIDENT_CARD_ANSWER_EN, RESIDENT_CARD_EN
 
@@ -270,14 +271,25 @@ def test_config_has_every_language_greeting_disclaimer_and_suggestions(client, c
     assert data["live"] is False
     assert {"open", "person", "send", "helpful_yes", "helpful_no", "too_long"} <= set(data["strings"])
     suggestions = data["suggestions"]
-    # One per category, the largest category first (then filled up to four); a curated English
-    # question wins in its category, and questions in English come before Japanese ones.
-    assert {s["category"] for s in suggestions[:3]} == {"ごみ・リサイクル", "子育て・教育", "戸籍・住民票"}
-    assert len(suggestions) == 4 and len({s["id"] for s in suggestions}) == 4
-    assert [s["lang"] for s in suggestions] == ["en", "en", "ja", "ja"]
-    assert suggestions[0]["question"] == "How do I dispose of oversized (bulky) waste?"
-    assert suggestions[1]["question"] == RESIDENT_CARD_EN
-    assert suggestions[2]["category"] == "子育て・教育"  # no translation: offered in Japanese, marked so
+    # One per category, the largest category first; only questions with a curated English version
+    # are offered to an English reader: two questions rather than two more in Japanese.
+    assert [(s["lang"], s["question"]) for s in suggestions] == [
+        ("en", "How do I dispose of oversized (bulky) waste?"),
+        ("en", RESIDENT_CARD_EN),
+    ]
+
+
+def test_suggested_questions_in_japanese_only_where_nothing_is_translated(client, city_faqs):
+    # Nothing in Vietnamese yet: the Japanese questions, one per category, then filled up to four.
+    vi = client.get("/api/web/mihon/config", {"lang": "vi"}).json()["suggestions"]
+    assert [s["lang"] for s in vi] == ["ja"] * 4
+    assert [s["category"] for s in vi[:3]] == ["ごみ・リサイクル", "子育て・教育", "戸籍・住民票"]
+    # Easy Japanese: a curated easy-Japanese question first, then the Japanese ones (they can read them).
+    FAQTranslation.objects.create(
+        faq=city_faqs["card"], language="ja-easy", question="じゅうみんひょうが ほしい", answer="しみんかで とれます。"
+    )
+    easy = client.get("/api/web/mihon/config", {"lang": "ja-easy"}).json()["suggestions"]
+    assert easy[0]["question"] == "じゅうみんひょうが ほしい" and len(easy) == 4
 
 
 def test_config_in_japanese_and_unknown_language(client, city_faqs):
