@@ -138,6 +138,16 @@ def test_page_keyboard_language_list_and_loading_indicator(
     expect(thinking).to_be_hidden()
     monkeypatch.setattr(engine, "answer", real_answer)
 
+    # An ask-back still open when the resident asks for a person: its choices go with the hand-off.
+    ask(page, "ごみ")
+    open_ask = page.locator(".mg-kind-ask_back").last
+    expect(open_ask.locator(".mg-chip").first).to_be_enabled()
+    page.locator(".mg-person").click()
+    expect(page.locator(".mg-kind-handoff")).to_have_count(1)
+    for chip in open_ask.locator(".mg-chip").all():
+        expect(chip).to_be_disabled()
+    shot(page, artifacts, "stale-after-handoff", size)
+
     # Sending fails: the indicator goes, the resident is told.
     page.route(
         "**/api/web/mihon/messages",
