@@ -44,17 +44,23 @@ def day_name(kanji: str) -> str:
     ]
 
 
+def ordinal(n: str) -> str:
+    """第2 -> "2nd" (the n-th weekday of a month: 1 to 5)."""
+    return {"1": _("1st"), "2": _("2nd"), "3": _("3rd"), "4": _("4th"), "5": _("5th")}.get(n, n)
+
+
 def _weeks(m: re.Match) -> str:
-    return _("%(day)s, weeks %(first)s and %(second)s of the month") % {
+    """第2・第4火曜: the 2nd and 4th Tuesday of each month."""
+    return _("the %(first)s and %(second)s %(day)s of the month") % {
         "day": day_name(m.group(3)),
-        "first": m.group(1),
-        "second": m.group(2),
+        "first": ordinal(m.group(1)),
+        "second": ordinal(m.group(2)),
     }
 
 
 # Longest and most specific first; each is tried at every position of the text that is not a name.
 LABELS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
-    (re.compile(rf"第(\d)・第(\d){DAY_IN_RANGE}休館"), lambda m: _("closed %(days)s") % {"days": _weeks(m)}),
+    (re.compile(rf"第(\d)・第(\d){DAY_IN_RANGE}休館"), lambda m: _("closed on %(day)s") % {"day": _weeks(m)}),
     (re.compile(rf"第(\d)・第(\d){DAY_IN_RANGE}"), _weeks),
     (re.compile(rf"{DAY}休館"), lambda m: _("closed on %(day)s") % {"day": day_name(m.group(1))}),
     (re.compile("土日祝日?"), lambda m: _("Saturdays, Sundays and holidays")),
@@ -62,7 +68,7 @@ LABELS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"祝日|祝"), lambda m: _("holidays")),
     (re.compile("平日"), lambda m: _("weekdays")),
     (re.compile(DAY), lambda m: day_name(m.group(1))),
-    (re.compile("休館日?|休み"), lambda m: _("closed")),
+    (re.compile("休館日?|休み"), lambda m: pgettext("opening hours", "closed")),
     (re.compile("電話|TEL|Tel", re.IGNORECASE), lambda m: _("Tel")),
     (re.compile("ファクス|ファックス|FAX", re.IGNORECASE), lambda m: _("Fax")),
     (re.compile(r"(\d+)階"), lambda m: pgettext("floor of a building", "%(number)sF") % {"number": m.group(1)}),

@@ -48,6 +48,10 @@ def test_names_are_localised_with_the_japanese_kept_and_labels_become_gettext(ci
     assert japanese_names.contact_line(
         "中央図書館(火〜金9:30〜20:00、月曜休館) みほん市中央3-2-1", "en", municipality=city
     ) == ("Central Library (中央図書館) (Tuesday–Friday 9:30–20:00, closed on Monday) Sample City 中央3-2-1")
+    # The n-th weekdays of a month; 休館 is a closed day (not a closed conversation, the same English word).
+    assert japanese_names.contact_line("中央図書館(第2・第4火曜休館、祝日 休み)", "en", municipality=city) == (
+        "Central Library (中央図書館) (closed on the 2nd and 4th Tuesday of the month, holidays closed)"
+    )
     # A section after its division, a building with 内 ("in"), the city's name before a facility.
     assert japanese_names.contact_line("市民課 マイナンバー係", "en", municipality=city) == (
         "Citizens Division (市民課) My Number Section (マイナンバー係)"
