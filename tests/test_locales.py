@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,25 @@ def test_resident_strings_are_served_translated(code):
     msgid = "Talk to a person"
     with translation.override(code):
         assert translation.gettext(msgid) != msgid
+
+
+def test_catalogues_hold_every_string_the_code_marks(tmp_path):
+    """A string marked for translation but missing from the catalogues reaches every reader in English:
+    the catalogues are extracted afresh from a copy of the code and compared (``make messages`` fixes it)."""
+    base = Path(settings.BASE_DIR)
+    copy = tmp_path / "src"
+    skip = shutil.ignore_patterns(
+        ".*", "var", "tests", "demo", "test-artifacts", "staticfiles", "__pycache__", "*.mo", "*.npz"
+    )
+    shutil.copytree(base, copy, ignore=skip)
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "ja", "--no-obsolete", "-v0"],
+        cwd=copy,
+        env={**os.environ, "MADOGUCHI_VAR_DIR": str(tmp_path / "var")},
+        check=True,
+        capture_output=True,
+    )
+    fresh = {e["msgid"] for e in entries(copy / "locales" / "ja" / "LC_MESSAGES" / "django.po")}
+    current = {e["msgid"] for e in entries(catalogue("ja"))}
+    assert sorted(fresh - current) == [], "marked in the code, missing from the catalogues: run `make messages`"
+    assert sorted(current - fresh) == [], "in the catalogues, no longer in the code: run `make messages`"
