@@ -39,7 +39,7 @@ from . import hours, limits, triggers
 from .access import colleagues, is_city_admin
 from .candidates import routed_department
 from .models import AuditEvent, CannedReply, InternalNote, Ticket
-from .written_language import written_in
+from .written_language import language_label
 
 log = logging.getLogger(__name__)
 
@@ -660,7 +660,7 @@ def draft_texts(ticket: Ticket) -> DraftTexts:
             .first()
         )
         question = translated or ticket.question
-        language = "ja" if translated else written_in(ticket.question, ticket.language)
+        language = "ja" if translated else language_label(ticket.question, ticket.language)
     replies = Message.objects.filter(
         conversation_id=ticket.conversation_id,
         sender=Message.Sender.STAFF,

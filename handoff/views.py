@@ -39,7 +39,7 @@ from languages.translation.backends import get_backend
 
 from . import access, candidates, gist, services, stats
 from .models import AuditEvent, CannedReply, Ticket
-from .written_language import written_in
+from .written_language import language_label
 
 PREVIEW_SALT = "handoff.reply-preview"
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
@@ -112,7 +112,7 @@ def _decorate(ticket: Ticket, now) -> Ticket:
 
 def _gist(text: str, stored_language: str, municipality) -> list[str]:
     """The glossary's Japanese terms for an untranslated foreign text, so staff get its gist offline."""
-    return gist.keywords(text, written_in(text, stored_language), municipality)
+    return gist.keywords(text, language_label(text, stored_language), municipality)
 
 
 def _queue_context(request: HttpRequest) -> dict:
@@ -226,7 +226,7 @@ def _thread(ticket: Ticket) -> list[dict]:
     items: list[dict] = []
     for m in rows:
         original = m.translation if m.translation_language == "ja" else ""
-        language = written_in(m.text, m.language, original)  # the bot's untranslated answer is Japanese
+        language = language_label(m.text, m.language, original)  # the bot's untranslated answer is Japanese
         is_japanese = registry.reads_japanese(language)
         japanese = "" if is_japanese else original
         inbound = m.direction == Message.Direction.INBOUND

@@ -12,9 +12,12 @@ from languages import detection
 DETECTED_CHARS = 80  # the detector reads no further (and logs each cut); the start of a message tells
 
 
-def written_in(text: str, stored: str, japanese: str = "") -> str:
-    """The language of ``text``: Japanese when it is its own Japanese original (``japanese``: the
-    original kept for staff), else what detection finds when it is sure, else ``stored``.
+def language_label(text: str, stored: str, japanese: str = "") -> str:
+    """The language ``text`` is really in, to label it for staff (``languages.detection.written_in``
+    answers another question: the language to answer a resident in).
+
+    Japanese when it is its own Japanese original (``japanese``: the original kept for staff), else
+    what detection finds when it is sure, else ``stored``.
 
     Detection is trusted as the bot trusts it for a resident's language (``detection.resolve``):
     a short text, kanji-only text between Japanese and Chinese, or a mostly Latin-script text

@@ -9,7 +9,7 @@ import pytest
 from conversations.models import Conversation, Message, Resident
 from handoff import gist, services
 from handoff.models import Ticket
-from handoff.written_language import written_in
+from handoff.written_language import language_label
 
 VIETNAMESE = "Tôi muốn lấy giấy chứng nhận cư trú, số điện thoại 090-1234-5678"
 BOT_JAPANESE = "住民票の写しは市民課の窓口で1通300円で取れます。"
@@ -54,7 +54,7 @@ def thread_item(response, message: Message) -> dict:
     ],
 )
 def test_the_language_a_text_is_really_in(text, stored, japanese, expected):
-    assert written_in(text, stored, japanese) == expected
+    assert language_label(text, stored, japanese) == expected
 
 
 def test_the_gist_is_the_glossarys_japanese_terms_and_nothing_for_japanese(municipality):
