@@ -141,7 +141,7 @@ def test_an_old_button_pressed_while_waiting_is_passed_to_staff_and_the_resident
     for _press in range(2):  # every press gets its reply: a button that does nothing looks broken
         event = send(postback={"action": "pick", "id": faq.pk, "label": "粗大ごみ"})
         [notice] = replies(event)
-        assert notice.kind == "received" and "staff member is handling your conversation" in notice.text
+        assert notice.kind == "received" and "職員がこの会話に対応しているため" in notice.text
         assert not AnswerLog.objects.filter(message__event=event).exists()  # not answered by the bot
     assert Ticket.objects.get().unread == 2
 
