@@ -180,7 +180,7 @@ def test_while_a_person_holds_the_conversation_the_bot_only_says_once_that_messa
     event = web_event(municipality, "ソファを捨てたい", event_id="e2")
     pipeline.process_event(event.pk)
     [received] = outbound(event)  # not an answer: the person answers
-    assert received.kind == "received" and "reached our staff" in received.text
+    assert received.kind == "received" and "メッセージは職員に届きました" in received.text
     assert Message.objects.filter(event=event, direction="in").count() == 1  # stored for staff
     again = web_event(municipality, "まだですか", event_id="e3")
     pipeline.process_event(again.pk)

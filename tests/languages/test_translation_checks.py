@@ -200,7 +200,7 @@ def test_editors_find_flagged_rows_recheck_them_and_a_correction_clears_the_flag
         {"action": "recheck", "_selected_action": [bad.pk, fine.pk]},
         follow=True,
     )
-    assert "2 checked, 1 failed" in response.content.decode()
+    assert "2件をチェックしました。1件が不合格" in response.content.decode()
     page = client.get("/admin/languages/cachedtranslation/?check=failed").content.decode()
     assert "prompt_echo" in page and CHOICE in page and page.count('class="field-short_source"') == 1
     bad.refresh_from_db()

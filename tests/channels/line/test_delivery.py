@@ -456,7 +456,7 @@ def test_a_postback_that_does_not_fit_is_answered_politely_not_ignored(line_api,
     stored = process(line_city, raw)
     assert stored.processed_at is not None and stored.last_error == ""
     [call] = line_api.delivered()
-    assert call.path == REPLY and "could not use that button" in str(call.messages)
+    assert call.path == REPLY and "そのボタンは使えませんでした" in str(call.messages)
 
 
 def test_the_bot_user_id_is_read_from_line_once_and_kept(line_api, faq, slept, monkeypatch):

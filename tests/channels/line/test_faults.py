@@ -168,4 +168,6 @@ def test_a_task_redelivered_while_it_still_runs_answers_once(stack, line_api, po
     wait_until(all_answered(line_api, events), timeout=ANSWER_WITHIN)
     wait_until(lambda: "skipped" in stack.worker.output(), timeout=30)  # a second delivery ran, and did nothing
     assert_exactly_once(line_api, events, stack)
+    # The worker logs a task's result just after the event is marked processed: wait for the lines.
+    wait_until(lambda: stack.worker.output().count("'processed'") >= len(events), timeout=30)
     assert stack.worker.output().count("'processed'") == len(events)  # each event processed by one run only

@@ -165,8 +165,8 @@ def test_tickets_per_address_per_hour_are_limited(client, city, settings, django
         for n in range(4)
     ]
     assert Ticket.objects.count() == 2
-    assert "could not be passed on" in replies[-1].text  # told why, and where else to turn
-    assert "could not be passed on" not in replies[0].text
+    assert "お取り次ぎできませんでした" in replies[-1].text  # told why, and where else to turn
+    assert "お取り次ぎできませんでした" not in replies[0].text
     # Another address is not affected.
     ask_for_a_person(client, session(client), 9, django_capture_on_commit_callbacks, REMOTE_ADDR="198.51.100.10")
     assert Ticket.objects.count() == 3
@@ -178,7 +178,7 @@ def test_tickets_per_session_per_hour_are_limited(client, city, settings, django
     ask_for_a_person(client, token, 1, django_capture_on_commit_callbacks)
     services.resolve(Ticket.objects.get(), ask_rating=False)
     reply = ask_for_a_person(client, token, 2, django_capture_on_commit_callbacks)
-    assert Ticket.objects.count() == 1 and "could not be passed on" in reply.text
+    assert Ticket.objects.count() == 1 and "お取り次ぎできませんでした" in reply.text
 
 
 def test_the_widget_starts_a_new_session_when_its_token_is_refused():

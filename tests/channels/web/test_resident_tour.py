@@ -241,7 +241,7 @@ def test_language_mismatch_old_buttons_and_staff_acknowledgement(
     with_id = [c["payload"] for c in _ask_backs(conversation)[-1]["choices"] if c["payload"]["action"] == "pick"]
     post_message(client, token, {"postback": {**with_id[0], "label": old_choice}, "client_id": "old-tab"})
     expect(received).to_have_count(2, timeout=10_000)
-    expect(received.last).to_contain_text("staff member is handling your conversation")
+    expect(received.last).to_contain_text("nhân viên đang xử lý cuộc trò chuyện")
     assert Ticket.objects.get(conversation=conversation).language == "vi"
     shot(page, artifacts, "staff-hold-acknowledged", size)
     assert run_axe(page) == []
