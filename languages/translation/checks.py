@@ -182,20 +182,21 @@ def check(
     scripts = _scripts(body)
     letters = sum(scripts.values())
     wanted = SCRIPT_OF.get(tgt)
+    # A Japanese word in brackets after its translation is a help, in any script: "residence
+    # certificate (住民票)", "주민표(住民票)", so that residents can show it at the counter.
+    rest = _scripts(_PARENTHESISED_JAPANESE.sub(" ", body)) if tgt != "ja" else scripts
     if tgt in LATIN_LANGUAGES:
-        # A Japanese word in brackets after its translation is a help ("residence certificate (住民票)").
-        rest = _scripts(_PARENTHESISED_JAPANESE.sub(" ", body))
         foreign = {name: n for name, n in rest.items() if name != "latin" and n}
         if foreign:
             other = max(foreign, key=lambda name: foreign[name])
             return Verdict(False, f"mixed_languages: {_name_of(other, src)}" if rest["latin"] else "wrong_language")
     elif wanted:
-        own = sum(scripts[name] for name in wanted)
-        if letters and own / letters < 0.5:
-            return Verdict(False, f"wrong_language: {_dominant(scripts, src)}")
-        if tgt in ("zh-hans", "zh-hant") and scripts["kana"] > 1:
+        own, rest_letters = sum(rest[name] for name in wanted), sum(rest.values())
+        if rest_letters and own / rest_letters < 0.5:
+            return Verdict(False, f"wrong_language: {_dominant(rest, src)}")
+        if tgt in ("zh-hans", "zh-hant") and rest["kana"] > 1:
             return Verdict(False, "mixed_languages: ja")
-        others = {n: c for n, c in scripts.items() if n not in wanted and n != "latin" and c}
+        others = {n: c for n, c in rest.items() if n not in wanted and n != "latin" and c}
         if others:
             return Verdict(False, f"mixed_languages: {_name_of(max(others, key=lambda n: others[n]), src)}")
         if tgt == "ja" and letters >= 6 and not scripts["kana"] and not scripts["han"]:

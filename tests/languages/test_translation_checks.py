@@ -81,6 +81,7 @@ BAD_LLM = {
         "mixed_languages",
     ),
     "kana in Chinese": ("我想领取居民证明的副本です", "zh-hans", "mixed_languages"),
+    "Japanese left in Thai, not in brackets": ("ฉันต้องการขอสำเนาทะเบียนบ้าน 住民票の写しです", "th", "mixed_languages"),
     "far too long": ("Tôi muốn lấy bản sao giấy chứng nhận cư trú. " * 12, "vi", "length"),
     "cut off at the cap": (Reply.cut_off("Tôi muốn lấy bản sao"), "vi", "cut_off"),
 }
@@ -228,6 +229,12 @@ def test_editors_find_flagged_rows_recheck_them_and_a_correction_clears_the_flag
         (CHOICE, "주민등록표 사본을 받고 싶습니다", "ko"),
         (CHOICE, "我想领取居民证明的副本", "zh-hans"),
         (CHOICE, "ฉันต้องการขอสำเนาทะเบียนบ้าน", "th"),
+        # The Japanese name in brackets, to show at the counter, in any script.
+        (CHOICE, "ฉันต้องการขอสำเนาทะเบียนบ้าน (住民票)", "th"),
+        (CHOICE, "주민등록표(住民票) 사본을 받고 싶습니다", "ko"),
+        (CHOICE, "我想领取居民证明（住民票の写し）的副本", "zh-hans"),
+        (CHOICE, "म निवास प्रमाणपत्र (住民票) को प्रतिलिपि लिन चाहन्छु", "ne"),
+        (CHOICE, "နေထိုင်ကြောင်းလက်မှတ် (住民票) မိတ္တူ ရယူချင်ပါတယ်", "my"),
         (CHOICE, "म निवास प्रमाणपत्रको प्रतिलिपि लिन चाहन्छु", "ne"),
         (CHOICE, "နေထိုင်ကြောင်းလက်မှတ်မိတ္တူ ရယူချင်ပါတယ်", "my"),
         ("田中太郎", "Tanaka Taro", "en"),  # names: judged by script only
