@@ -103,6 +103,10 @@ def test_a_vietnamese_an_english_and_a_nepali_resident_get_a_localised_answer(
         assert re.search(r"\((?:[^()]*[\u3040-\u30ff\u4e00-\u9fff][^()]*)\)", contact.inner_text()), (
             "the department's Japanese name is kept in brackets for the counter"
         )
+        # ... and marked as Japanese, so a screen reader reads it in Japanese, drawn with Japanese glyphs.
+        japanese = contact.locator("span[lang=ja]").first
+        expect(japanese).to_be_attached()
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", japanese.inner_text())
         label = contact.locator(".mg-meta-label").inner_text()
         assert label.strip(": ") and label.strip(": ") != "連絡先"
         # A curated translation: neither labelled machine-translated nor "shown in Japanese"; the API says so.

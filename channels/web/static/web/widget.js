@@ -445,12 +445,19 @@
     });
     var visibleWho = m.sender === "staff" || m.sender === "system";
     box.appendChild(h("span", { class: visibleWho ? "mg-who" : "mg-sr", text: senderName(m.sender) + ": " }));
-    if (reply && reply.title) box.appendChild(h("span", { class: "mg-msg-title", text: reply.title }));
-    if (text) box.appendChild(h("p", { text: text }));
+    var textLang = own || state.cfg.html_lang;
+    if (reply && reply.title) box.appendChild(h("span", { class: "mg-msg-title" }, japaneseMarked(reply.title, textLang)));
+    if (text) box.appendChild(h("p", null, japaneseMarked(text, textLang)));
     if (reply) {
       if (reply.contact) {
         box.appendChild(
-          h("span", { class: "mg-meta mg-contact" }, [h("span", { class: "mg-meta-label", lang: uiLang, text: t("contact") + ": " }), reply.contact])
+          h(
+            "span",
+            { class: "mg-meta mg-contact" },
+            [h("span", { class: "mg-meta-label", lang: uiLang, text: t("contact") + ": " })].concat(
+              japaneseMarked(reply.contact, textLang)
+            )
+          )
         );
       }
       (reply.links || []).forEach(function (link) {
@@ -475,6 +482,26 @@
       }
     }
     return box;
+  }
+
+  // Japanese names kept in brackets in another language's text ("Citizens Division (市民課)") are
+  // marked lang="ja": screen readers read them in Japanese, browsers draw them with Japanese glyphs.
+  var BRACKETED = /([(（])([^()（）]{1,30})([)）])/g;
+  var JAPANESE_LETTER = /[\u3040-\u30ff\u3400-\u9fff]/;
+  var LATIN_LETTER = /[A-Za-z]/;
+
+  function japaneseMarked(text, lang) {
+    if (!text || !lang || lang.slice(0, 2) === "ja") return [text];
+    var parts = [];
+    var last = 0;
+    text.replace(BRACKETED, function (match, open, inner, close, at) {
+      if (!JAPANESE_LETTER.test(inner) || LATIN_LETTER.test(inner)) return match;
+      parts.push(text.slice(last, at) + open, h("span", { lang: "ja", text: inner }));
+      last = at + open.length + inner.length;
+      return match;
+    });
+    parts.push(text.slice(last));
+    return parts;
   }
 
   function messageLang(code) {
