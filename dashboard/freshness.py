@@ -1,5 +1,6 @@
-"""Content freshness: FAQ entries due for review or expiring, cited homepage pages that changed, and
-answers whose facts differ from the homepage's (``contradictions``).
+"""Content freshness: FAQ entries due for review or expiring, cited homepage pages that changed,
+answers whose facts differ from the homepage's (``contradictions``), and answers stating a deadline,
+period, end or plan whose date has passed (``dated_statements``).
 
 Each function returns a ``Table`` (``extra["ids"]`` holds the FAQ primary key of each row, for links).
 """
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from conversations.models import Municipality
 from faq.models import FAQ, Page, resolve_url
 
+from . import dated_statements
 from .contradictions import contradicting_facts
 from .tables import Column, Table
 
@@ -59,15 +61,21 @@ def review_due(municipality: Municipality, now: datetime | None = None) -> Table
     )
 
 
+def _local_today(municipality: Municipality) -> date:
+    return timezone.now().astimezone(ZoneInfo(municipality.time_zone or "Asia/Tokyo")).date()
+
+
+def _expiring_soon(today: date) -> Q:
+    return Q(valid_until__isnull=False, valid_until__lte=today + timedelta(days=EXPIRY_WARNING_DAYS))
+
+
 def expiring(municipality: Municipality, today: date | None = None) -> Table:
-    tz = ZoneInfo(municipality.time_zone or "Asia/Tokyo")
-    today = today or timezone.now().astimezone(tz).date()
-    faqs = FAQ.objects.filter(
-        municipality=municipality,
-        status=FAQ.Status.PUBLISHED,
-        valid_until__isnull=False,
-        valid_until__lte=today + timedelta(days=EXPIRY_WARNING_DAYS),
-    ).order_by("valid_until", "external_id")
+    today = today or _local_today(municipality)
+    faqs = (
+        FAQ.objects.filter(municipality=municipality, status=FAQ.Status.PUBLISHED)
+        .filter(_expiring_soon(today))
+        .order_by("valid_until", "external_id")
+    )
     rows = [
         [faq.external_id, faq.question, faq.valid_until.isoformat(), (faq.valid_until - today).days] for faq in faqs
     ]
@@ -144,9 +152,46 @@ def changed_sources(municipality: Municipality) -> Table:
     )
 
 
+def passed_dates(municipality: Municipality, today: date | None = None) -> Table:
+    """Published answers stating a deadline, the end of a period, an end or a plan dated before today, or
+    figures of a fiscal year that is over. Entries ``expiring`` lists already are left out."""
+    today = today or _local_today(municipality)
+    faqs = (
+        FAQ.objects.filter(municipality=municipality, status=FAQ.Status.PUBLISHED)
+        .exclude(_expiring_soon(today))
+        .order_by("external_id")
+    )
+    kinds = {key: str(label) for key, label in dated_statements.KINDS.items()}
+    rows, ids = [], []
+    for faq in faqs:
+        for found in dated_statements.passed(faq.answer, today):
+            rows.append([faq.external_id, faq.question, kinds[found.kind], found.phrase, found.date.label])
+            ids.append(faq.pk)
+    return Table(
+        "passed_dates",
+        _("Answers with a date that has passed"),
+        [
+            Column("external_id", _("ID")),
+            Column("question", _("Question")),
+            Column("kind", _("Stated as")),
+            Column("phrase", _("Where the answer says it")),
+            Column("date", _("Date")),
+        ],
+        rows,
+        note=_(
+            "Published answers stating a deadline, the end of a period, an end or a plan dated before today, "
+            "or the figures of a fiscal year that is over: the bot still answers with them. Update the answer, "
+            "or set “valid until” so that the entry is no longer used. Entries listed as expiring above are "
+            "not repeated."
+        ),
+        extra={"ids": ids},
+    )
+
+
 CONTENT_TABLES: dict[str, Callable[[Municipality], Table]] = {
     "review_due": review_due,
     "expiring": expiring,
     "changed_sources": changed_sources,
     "contradicting_facts": contradicting_facts,
+    "passed_dates": passed_dates,
 }

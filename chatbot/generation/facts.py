@@ -15,14 +15,20 @@ Numbers the model adds as layout are not facts: citations ``[1]``, masked person
 ``locate`` gives the same facts with where each stands in the normalised text, and ``days`` reads
 days of the week (「月曜日〜金曜日と第2日曜日」 is ``days mon,tue,wed,thu,fri,2sun``): content
 freshness (``dashboard.contradictions``) compares an FAQ answer's facts with the homepage's.
+``dates`` puts the year, month and day facts together into calendar dates, months, years and fiscal
+years (「令和7年度」, April 2025 to March 2026); a range's end takes the year of its start
+(「令和7年2月17日（月曜日）から3月17日」 ends on 2025-3-17): content freshness
+(``dashboard.dated_statements``) finds deadlines and plans whose date has passed.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from conversations import masking
 
@@ -293,3 +299,129 @@ def unsourced(answer: str, sources: str) -> list[str]:
             continue
         missing.append(written)
     return missing
+
+
+# 「令和6〜8年度」: a range of years under one era name (the end is 令和8年度).
+_ERA_RANGE = re.compile(r"(令和|平成|昭和)\s*(\d{1,2}|元)\s*[~・、]\s*(\d{1,2})\s*年(\s*度)?")
+# What joins a range's start to its end: 「2月17日（月曜日）から3月17日」「11月4日〜12月4日」.
+_RANGE_GAP = re.compile(r"\s*(?:\([^()]{0,12}\)\s*)?(?:~|から|より)\s*")
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A date with a known year, as precise as written: a day, a month, a year or a fiscal year (April
+    to March). ``start``/``end`` are its place in the normalised text; ``range_start`` marks the start of
+    a range whose end follows (「2月17日から[3月17日]」)."""
+
+    written: str
+    start: int
+    end: int
+    year: int
+    month: int | None = None
+    day: int | None = None
+    fiscal: bool = False
+    range_start: bool = False
+    range_end: bool = False
+
+    @property
+    def last_day(self) -> date:
+        """The last day the date covers: the day itself, the month's or year's last, or 31 March after a
+        fiscal year."""
+        if self.fiscal:
+            return date(self.year + 1, 3, 31)
+        if self.month is None:
+            return date(self.year, 12, 31)
+        if self.day is None:
+            return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        return date(self.year, self.month, self.day)
+
+    @property
+    def label(self) -> str:
+        """「2025-03-17」, 「2026-10」, 「2026」, or 「2025-04〜2026-03」 for a fiscal year."""
+        if self.fiscal:
+            return f"{self.year}-04〜{self.year + 1}-03"
+        if self.month is None:
+            return str(self.year)
+        if self.day is None:
+            return f"{self.year}-{self.month:02d}"
+        return f"{self.year}-{self.month:02d}-{self.day:02d}"
+
+
+@dataclass
+class _Part:
+    start: int
+    end: int
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    fiscal: bool = False
+
+
+def dates(text: str) -> tuple[str, list[Dated]]:
+    """``text`` normalised, and its dates whose year is known (written, or the year of the range they end).
+
+    A date without a year that ends no range (「3月31日までに」, every year) is left out, as are
+    impossible dates (「2月30日」).
+    """
+    normalised, found = locate(text)
+    parts: dict[tuple[int, int], _Part] = {}
+    for f in found:
+        if f.kind in ("year", "date", "month"):
+            part = parts.setdefault((f.start, f.end), _Part(f.start, f.end))
+            value = f.fact.partition(" ")[2]
+            if f.kind == "year":
+                part.year = int(value)
+            elif f.kind == "month":
+                part.month = int(value)
+            else:
+                part.month, part.day = (int(v) for v in value.split("-"))
+    for m in _ERA_RANGE.finditer(normalised):
+        head = _year(None, m.group(1), m.group(2))
+        assert head is not None
+        base = int(head) - (1 if m.group(2) == "元" else int(m.group(2)))
+        fiscal = bool(m.group(4))
+        parts[(m.start(), m.end(2))] = _Part(m.start(), m.end(2), int(head), fiscal=fiscal)
+        parts[(m.start(3), m.end())] = _Part(m.start(3), m.end(), base + int(m.group(3)), fiscal=fiscal)
+    merged: list[_Part] = []
+    for part in sorted(parts.values(), key=lambda p: p.start):
+        last = merged[-1] if merged else None
+        # 「令和8年」 and 「10月」 read apart are one month: 「令和8年10月」.
+        if (
+            last
+            and last.year is not None
+            and last.month is None
+            and not last.fiscal
+            and part.year is None
+            and part.day is None
+            and not normalised[last.end : part.start].strip()
+        ):
+            last.month, last.end = part.month, part.end
+            continue
+        if part.year is not None and part.month is None and normalised[part.end : part.end + 1] == "度":
+            part.fiscal, part.end = True, part.end + 1
+        merged.append(part)
+    out: list[Dated] = []
+    for n, part in enumerate(merged):
+        previous = out[-1] if out else None
+        joined = (
+            previous is not None
+            and n > 0
+            and merged[n - 1].end == previous.end
+            and _RANGE_GAP.fullmatch(normalised, previous.end, part.start) is not None
+        )
+        year = part.year
+        if year is None and joined and previous is not None and part.month is not None:
+            # A range's end takes the year of its start, the next one if it runs over New Year.
+            year = previous.year + (1 if previous.month and part.month < previous.month else 0)
+        if year is None or (part.month is not None and not 1 <= part.month <= 12):
+            continue
+        if part.day is not None and part.month is not None:
+            try:
+                date(year, part.month, part.day)
+            except ValueError:
+                continue
+        if joined and previous is not None:
+            out[-1] = replace(previous, range_start=True)
+        written = normalised[part.start : part.end].strip()
+        out.append(Dated(written, part.start, part.end, year, part.month, part.day, part.fiscal, range_end=joined))
+    return normalised, out

@@ -4,7 +4,8 @@ One pass per size: the unanswered questions fit the screen; "Create FAQ from thi
 draft, saving it lands on the draft's page with "Publish", the residents' wording is learned and the
 questions leave the list; once published the bot answers the question with it; the entry's history
 shows the change whole in the editor's language; the import lists every problem of a row with its
-line and field; content freshness flags an answer the homepage contradicts. Screenshots go to
+line and field; content freshness flags an answer the homepage contradicts, and one whose date has
+passed. Screenshots go to
 test-artifacts/editor-*-{phone,laptop}.png.
 """
 
@@ -38,6 +39,7 @@ DROP_OFF_PAGE = (
     "ご自分で運べる場合は、みほん市清掃センター（みほん市西町5-20-1）へ直接持ち込むことができます。\n"
     "・受付時間：月曜日〜金曜日と第2日曜日の9:00〜11:30、13:00〜16:00\n・料金：10kgごとに200円"
 )
+PASSED_RATES = "例えば令和7年度の医療分は、均等割が加入者1人あたり42,000円です。"  # a fiscal year that is over
 BAD_CSV = "external_id,question,answer,status,valid_until\n,,答えだけ,maybe,2026-02-30\ngomi-100,質問,答え,,\n"
 
 
@@ -63,6 +65,7 @@ def city(municipality, make_faq, settings):
         url="kurashi/gomi/sodai.html",
     )
     make_faq(municipality, "住民票の写しはどこで取れますか。", "市民課で取れます。", external_id="koseki-001")
+    make_faq(municipality, "国民健康保険税はいくらですか。", PASSED_RATES, external_id="kokuho-003")
     page = Page.objects.create(municipality=municipality, url="kurashi/gomi/sodai.html", title="粗大ごみの出し方")
     Chunk.objects.create(
         page=page,
@@ -188,6 +191,7 @@ def test_editor_tour(browser, live_server, city, staff_user, size, tmp_path):
     assert flagged.count() == 2, page.inner_text("#content-contradicting_facts")
     text = page.inner_text("#content-contradicting_facts")
     assert "みほん市北町5-2" in text and "みほん市西町5-20-1" in text and "月曜日〜土曜日" in text
+    assert "令和7年度の医療分" in page.inner_text("#content-passed_dates tbody")  # and a date that has passed
     flagged.first.scroll_into_view_if_needed()
     shot(page, "freshness", size)
 
