@@ -184,7 +184,8 @@ class FakeLineAPI(FakeServer):
         self.default_profile_language: str | None = "ja"  # None: unknown users get 404
         self.bot_user_id = BOT_USER_ID
         self.latency = 0.0  # seconds each reply or push takes (LINE under load; a window for a crash to land in)
-        self.in_flight = 0  # reply and push calls being answered right now (waiting out the latency)
+        # Reply and push calls with a latency: (started, ended or None while open, body).
+        self.spans: list[list] = []
         self.shape_errors: list[str] = []
         self.used_reply_tokens: set[str] = set()
         self.invalid_reply_tokens: set[str] = set()
@@ -223,6 +224,16 @@ class FakeLineAPI(FakeServer):
             found = [c for c in found if c.status == status]
         return found
 
+    def in_flight(self) -> list[dict]:
+        """The bodies of the reply and push calls LINE is answering at this moment."""
+        with self._lock:
+            return [body for _started, ended, body in self.spans if ended is None]
+
+    def answered_after(self, moment: float) -> list[dict]:
+        """The bodies of the reply and push calls LINE was still answering at ``moment`` or later."""
+        with self._lock:
+            return [body for started, ended, body in self.spans if ended is None or ended >= moment]
+
     def delivered(self) -> list[Call]:
         """Reply and push calls that LINE would have delivered (200)."""
         return [c for c in self.calls(status=200) if c.path in (REPLY, PUSH)]
@@ -231,13 +242,13 @@ class FakeLineAPI(FakeServer):
 
     def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict, dict]:
         if self.latency and path in (REPLY, PUSH):
+            span = [time.time(), None, parse_json(raw)[0]]
             with self._lock:
-                self.in_flight += 1
+                self.spans.append(span)
             try:
                 time.sleep(self.latency)  # this server thread only: the slow LINE being simulated
             finally:
-                with self._lock:
-                    self.in_flight -= 1
+                span[1] = time.time()
         call = Call(method, path, headers, parse_json(raw)[0], at=time.time())
         status, answer, extra = self._answer(call)
         call.status = status

@@ -9,6 +9,7 @@ Signed webhooks -> the real view -> a real Redis -> real ``celery worker`` and `
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 
 import pytest
@@ -121,10 +122,19 @@ def all_answered(line_api, events: list[dict]):
     return check
 
 
-def assert_exactly_once(line_api, events: list[dict], stack: Stack) -> None:
+def assert_exactly_once(line_api, events: list[dict], stack: Stack, *, cut_off: list[dict] = ()) -> None:
+    """Every event answered once. ``cut_off``: reply or push calls LINE was answering when the worker
+    died. LINE delivers such a call but the worker never learns it did; reply calls carry no retry
+    key, so the event's retry sends its answer again (a push). Nothing lost comes first: those events,
+    and only those, may be answered twice."""
     counts = answered(line_api, events)
     lost = [e for e, n in counts.items() if n == 0]
-    doubled = [e for e, n in counts.items() if n > 1]
+    maybe_twice = {c.get("replyToken") for c in cut_off} | {c.get("to") for c in cut_off}
+    doubled = [
+        raw["webhookEventId"]
+        for raw in events
+        if counts[raw["webhookEventId"]] > (2 if {raw["replyToken"], raw["source"]["userId"]} & maybe_twice else 1)
+    ]
     assert (lost, doubled) == ([], []), stack.logs()
     assert InboundEvent.objects.count() == len(events)
     assert not InboundEvent.objects.filter(given_up_at__isnull=False).exists()
@@ -148,14 +158,17 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_answers_nothing_twice(stack
     line_api.latency = 0.2  # replies take a while: the kill lands with calls to LINE in flight
     events = burst(post_webhook, 60)
     wait_until(lambda: InboundEvent.objects.filter(processed_at__isnull=False).count() >= 15, timeout=60)
-    wait_until(lambda: line_api.in_flight > 0, timeout=30)  # a reply call open: its event is leased
+    wait_until(lambda: line_api.in_flight(), timeout=30)  # a reply call open: its event is leased
+    killed_at = time.time()
     stack.worker.kill()  # kill -9 of its process group, with tasks in flight and reserved
+    # Calls LINE answered too late for the worker to note (a moment before the kill, or after it).
+    cut_off = line_api.answered_after(killed_at - 0.5)
     in_flight = InboundEvent.objects.filter(processed_at__isnull=True, lease_until__isnull=False).count()
     assert in_flight >= 1  # the kill hit events being worked on
     stack.worker.start()
     events += burst(post_webhook, 10, start=60)
     wait_until(all_answered(line_api, events), timeout=ANSWER_WITHIN)
-    assert_exactly_once(line_api, events, stack)
+    assert_exactly_once(line_api, events, stack, cut_off=cut_off)
 
 
 @pytest.mark.parametrize("stack", [{"CELERY_VISIBILITY_TIMEOUT": "2", "EVENT_REQUEUE_SECONDS": "3600"}], indirect=True)
