@@ -242,7 +242,8 @@ class FakeLineAPI(FakeServer):
 
     def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict, dict]:
         if self.latency and path in (REPLY, PUSH):
-            span = [time.time(), None, parse_json(raw)[0]]
+            body = parse_json(raw)[0]
+            span = [time.time(), None, body if isinstance(body, dict) else {}]  # {}: no body, or cut short
             with self._lock:
                 self.spans.append(span)
             try:
