@@ -19,7 +19,7 @@ Each item the browser tour found is checked here, with screenshots at both sizes
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -118,22 +118,25 @@ def test_page_keyboard_language_list_and_loading_indicator(
     page.keyboard.press("Enter")
     expect(page.locator(".mg-panel")).to_be_visible()
 
-    # A slow answer shows the indicator (in the polite live log) until the reply is there.
+    # A slow answer shows the indicator (in the polite live log) until the reply is there: the answer
+    # is held back until the indicator has been looked at.
     real_answer = engine.answer
+    looked = threading.Event()
 
     def slow_answer(request):
-        time.sleep(1.5)
+        looked.wait(timeout=30)
         return real_answer(request)
 
     monkeypatch.setattr(engine, "answer", slow_answer)
     ask(page, RESIDENT_CARD_JA)
     thinking = page.locator(".mg-thinking")
-    expect(thinking).to_be_visible(timeout=1000)
+    expect(thinking).to_be_visible()
     expect(thinking).to_contain_text("回答を探しています")
     assert thinking.evaluate("el => el.closest('[aria-live]')?.getAttribute('aria-live')") == "polite"
     dots = "el => getComputedStyle(el.querySelector('.mg-dots span')).animationName"
     assert thinking.evaluate(dots) == ("none" if size == "phone" else "mg-pulse")  # reduced motion: still
     shot(page, artifacts, "thinking", size)
+    looked.set()
     expect(page.locator(".mg-kind-answer")).to_contain_text("市民課の窓口")
     expect(thinking).to_be_hidden()
     monkeypatch.setattr(engine, "answer", real_answer)
