@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from . import embed, runtime, score
 from .bm25 import BM25Field, vocabulary
+from .score import QueryFeatures
 from .text import analyzer, strip_fillers
 
 CHANNELS = ("words", "synonyms", "phonetic")
@@ -51,15 +52,6 @@ class Entry:
         if self.kind == "chunk":
             head = " > ".join([*(h for h in [self.title, *self.heading_path] if h)]) + "\n" + head
         return phrasings, ("passage", head)
-
-
-@dataclass
-class QueryFeatures:
-    lex_q: np.ndarray
-    lex_b: np.ndarray
-    dense_q: np.ndarray
-    dense_b: np.ndarray
-    words: list[int] = field(default_factory=list)  # the query's content-word ids (-1: never seen)
 
 
 class SearchIndex:

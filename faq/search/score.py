@@ -26,12 +26,19 @@ without its alternative phrasings, never on the halves we report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # .index imports this module
-    from .index import QueryFeatures
+
+@dataclass
+class QueryFeatures:
+    """What the index measured of one query against every entry (``SearchIndex.features``)."""
+
+    lex_q: np.ndarray
+    lex_b: np.ndarray
+    dense_q: np.ndarray
+    dense_b: np.ndarray
+    words: list[int] = field(default_factory=list)  # the query's content-word ids (-1: never seen)
 
 
 @dataclass(frozen=True)
