@@ -22,6 +22,7 @@ from kombu import pools
 
 from chatbot.celery import app
 from conversations.models import Membership, Municipality
+from faq import retrieval
 from faq.models import FAQ
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,15 @@ def _live_server_finishes_its_requests(request) -> Iterator[None]:
     finally:
         request_started.disconnect(IN_FLIGHT.started)
         request_finished.disconnect(IN_FLIGHT.finished)
+
+
+@pytest.fixture
+def fresh_index(settings):
+    """The test starts without a cached search index and checks the version stamp on every search."""
+    settings.FAQ_INDEX_CHECK_SECONDS = 0
+    retrieval.registry.forget()
+    yield
+    retrieval.registry.forget()
 
 
 @pytest.fixture

@@ -7,15 +7,6 @@ import pytest
 from chatbot import engine
 from chatbot.vague import is_vague
 from conversations.models import AnswerStatus, Reason
-from faq import retrieval
-
-
-@pytest.fixture
-def fresh_index(settings):
-    settings.FAQ_INDEX_CHECK_SECONDS = 0
-    retrieval.registry.forget()
-    yield
-    retrieval.registry.forget()
 
 
 @pytest.mark.parametrize(

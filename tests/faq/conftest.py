@@ -5,17 +5,6 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from faq import retrieval
-
-
-@pytest.fixture
-def fresh_index(settings):
-    """The test starts without a cached index and checks the version stamp on every search."""
-    settings.FAQ_INDEX_CHECK_SECONDS = 0
-    retrieval.registry.forget()
-    yield
-    retrieval.registry.forget()
-
 
 @pytest.fixture
 def english_admin(client):

@@ -17,14 +17,6 @@ Status = LearnedPhrasing.Status
 
 
 @pytest.fixture
-def fresh_index(settings):
-    settings.FAQ_INDEX_CHECK_SECONDS = 0
-    retrieval.registry.forget()
-    yield
-    retrieval.registry.forget()
-
-
-@pytest.fixture
 def sodai(municipality, make_faq):
     return make_faq(municipality, "粗大ごみの出し方を教えてください。", "事前申込制です。", external_id="gomi-001")
 
