@@ -24,25 +24,13 @@ import binascii
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from conversations import masking
+from languages.translation.checks import PASS, Verdict  # one verdict type for the text checks
 
 from . import facts
 
 ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-PASS = Verdict(True)
 
 
 def normalise(text: str) -> str:
